@@ -1,0 +1,402 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+)
+
+// NewSubmission is what the API accepted, ready to be persisted.
+type NewSubmission struct {
+	TenantID       string
+	APIKeyID       string
+	IdempotencyKey string
+	// RequestHash identifies the request body, to tell a retry of the same
+	// request from a reuse of its key.
+	RequestHash []byte
+	// Kind is the payload kind, e.g. "document_deposit".
+	Kind string
+	// Categories are the personal data categories the payload carries.
+	Categories []string
+	// Payload is the canonical payload, JSON; it is sealed before storage.
+	Payload []byte
+	// Content is the document content, if any, in chunks of at most
+	// ChunkSize; each chunk is sealed before storage.
+	Content      [][]byte
+	Destinations []string
+}
+
+// Submission is a stored submission with its deliveries.
+type Submission struct {
+	ID             string     `json:"id"`
+	TenantID       string     `json:"-"`
+	APIKeyID       string     `json:"-"`
+	IdempotencyKey string     `json:"idempotency_key"`
+	Kind           string     `json:"kind"`
+	Categories     []string   `json:"categories"`
+	CreatedAt      time.Time  `json:"created_at"`
+	Deliveries     []Delivery `json:"deliveries"`
+	blobID         string
+	requestHash    []byte
+}
+
+// Receipt is a platform's acknowledgement of a delivery.
+type Receipt struct {
+	RemoteID string    `json:"remote_id"`
+	At       time.Time `json:"at"`
+}
+
+// Delivery is one submission's journey to one destination.
+type Delivery struct {
+	ID             string         `json:"id"`
+	SubmissionID   string         `json:"submission_id"`
+	TenantID       string         `json:"-"`
+	Destination    string         `json:"destination"`
+	IdempotencyKey string         `json:"idempotency_key"`
+	Status         DeliveryStatus `json:"status"`
+	Attempts       int            `json:"attempts"`
+	NextAttemptAt  *time.Time     `json:"next_attempt_at,omitempty"`
+	// LastError is the last failure as a problem document (JSON), with the
+	// platform's own error body inside.
+	LastError json.RawMessage `json:"last_error,omitempty"`
+	Receipt   *Receipt        `json:"receipt,omitempty"`
+	UpdatedAt time.Time       `json:"updated_at"`
+	JobID     int64           `json:"-"`
+}
+
+func payloadAAD(submissionID string) []byte { return []byte("payload:" + submissionID) }
+
+func errorAAD(deliveryID string) []byte { return []byte("error:" + deliveryID) }
+
+// DeliveryIdempotencyKey is the stable key a destination deduplicates a
+// delivery on. It never changes across attempts and replays.
+func DeliveryIdempotencyKey(deliveryID string) string { return "relais-" + deliveryID }
+
+// CreateSubmission persists a submission, its sealed payload and content, one
+// delivery per destination and their River jobs, in one transaction. When
+// the tenant already used the idempotency key with the same request, it
+// returns the stored submission and replayed = true; with another request,
+// ErrIdempotencyConflict.
+func (s *Store) CreateSubmission(ctx context.Context, n NewSubmission) (sub Submission, replayed bool, err error) {
+	now := s.now().UTC()
+	sub = Submission{
+		ID: newID("sub"), TenantID: n.TenantID, APIKeyID: n.APIKeyID, IdempotencyKey: n.IdempotencyKey,
+		Kind: n.Kind, Categories: n.Categories, CreatedAt: now,
+	}
+	keyID, sealedPayload := s.keys.Seal(n.Payload, payloadAAD(sub.ID))
+	var blobID any // NULL without content
+	if len(n.Content) > 0 {
+		sub.blobID = newID("blob")
+		blobID = sub.blobID
+	}
+	err = s.b.inTx(ctx, func(tx txn) error {
+		inserted, err := tx.exec(ctx, `INSERT INTO relais_submissions
+(id, tenant_id, api_key_id, idempotency_key, request_hash, kind, categories, payload_key_id, payload, blob_id, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
+			sub.ID, sub.TenantID, sub.APIKeyID, sub.IdempotencyKey, n.RequestHash, sub.Kind,
+			strings.Join(sub.Categories, ","), keyID, sealedPayload, blobID, micros(now))
+		if err != nil {
+			return fmt.Errorf("inserting submission: %w", err)
+		}
+		if inserted == 0 {
+			replayed = true
+			return nil
+		}
+		for i, chunk := range n.Content {
+			ckID, sealed := s.keys.Seal(chunk, chunkAAD(sub.blobID, i))
+			if _, err := tx.exec(ctx, `INSERT INTO relais_blob_chunks (blob_id, seq, key_id, data) VALUES ($1, $2, $3, $4)`,
+				sub.blobID, i, ckID, sealed); err != nil {
+				return fmt.Errorf("inserting content chunk: %w", err)
+			}
+		}
+		deliveries := make([]Delivery, len(n.Destinations))
+		jobs := make([]river.InsertManyParams, len(n.Destinations))
+		for i, dest := range n.Destinations {
+			id := newID("dlv")
+			deliveries[i] = Delivery{
+				ID: id, SubmissionID: sub.ID, TenantID: sub.TenantID, Destination: dest,
+				IdempotencyKey: DeliveryIdempotencyKey(id), Status: StatusQueued, UpdatedAt: now,
+			}
+			jobs[i] = river.InsertManyParams{Args: DeliverArgs{DeliveryID: id}}
+		}
+		jobIDs, err := tx.insertJobs(ctx, jobs)
+		if err != nil {
+			return fmt.Errorf("inserting delivery jobs: %w", err)
+		}
+		for i := range deliveries {
+			d := &deliveries[i]
+			d.JobID = jobIDs[i]
+			if _, err := tx.exec(ctx, `INSERT INTO relais_deliveries
+(id, submission_id, tenant_id, destination, idempotency_key, status, job_id, updated_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+				d.ID, d.SubmissionID, d.TenantID, d.Destination, d.IdempotencyKey, d.Status, d.JobID, micros(now)); err != nil {
+				return fmt.Errorf("inserting delivery: %w", err)
+			}
+		}
+		sub.Deliveries = deliveries
+		return appendJournal(ctx, tx, JournalEntry{
+			At: now, TenantID: sub.TenantID, APIKeyID: sub.APIKeyID, Operation: "submission.accept",
+			SubmissionID: sub.ID, Destination: strings.Join(n.Destinations, ","), Categories: sub.Categories, Outcome: "accepted",
+		})
+	})
+	if err != nil {
+		return Submission{}, false, err
+	}
+	if !replayed {
+		return sub, false, nil
+	}
+	existing, err := s.submissionByKey(ctx, n.TenantID, n.IdempotencyKey)
+	if err != nil {
+		return Submission{}, false, err
+	}
+	if !bytes.Equal(existing.requestHash, n.RequestHash) {
+		return Submission{}, false, ErrIdempotencyConflict
+	}
+	return existing, true, nil
+}
+
+const submissionColumns = `id, tenant_id, api_key_id, idempotency_key, request_hash, kind, categories, COALESCE(blob_id, ''), created_at`
+
+func (s *Store) scanSubmission(ctx context.Context, r row) (Submission, error) {
+	var (
+		sub        Submission
+		categories string
+		created    int64
+	)
+	err := r.Scan(&sub.ID, &sub.TenantID, &sub.APIKeyID, &sub.IdempotencyKey, &sub.requestHash, &sub.Kind, &categories, &sub.blobID, &created)
+	if errors.Is(err, errNoRows) {
+		return Submission{}, ErrNotFound
+	} else if err != nil {
+		return Submission{}, fmt.Errorf("reading submission: %w", err)
+	}
+	sub.CreatedAt = fromMicros(created)
+	if categories != "" {
+		sub.Categories = strings.Split(categories, ",")
+	}
+	sub.Deliveries, err = s.listDeliveries(ctx, sub.ID)
+	return sub, err
+}
+
+func (s *Store) submissionByKey(ctx context.Context, tenantID, key string) (Submission, error) {
+	return s.scanSubmission(ctx, s.b.queryRow(ctx, `SELECT `+submissionColumns+` FROM relais_submissions WHERE tenant_id = $1 AND idempotency_key = $2`, tenantID, key))
+}
+
+// GetSubmission returns a tenant's submission with its deliveries. Another
+// tenant's submission is ErrNotFound.
+func (s *Store) GetSubmission(ctx context.Context, tenantID, id string) (Submission, error) {
+	return s.scanSubmission(ctx, s.b.queryRow(ctx, `SELECT `+submissionColumns+` FROM relais_submissions WHERE id = $1 AND tenant_id = $2`, id, tenantID))
+}
+
+// The delivery's status is stored; "in_flight" is derived from River: the
+// job is running right now.
+const deliveryColumns = `d.id, d.submission_id, d.tenant_id, d.destination, d.idempotency_key,
+CASE WHEN j.state = 'running' AND d.status IN ('queued', 'retrying') THEN 'in_flight' ELSE d.status END,
+d.attempts, d.next_attempt_at, COALESCE(d.job_id, 0), COALESCE(d.error_key_id, ''), d.last_error, d.receipt_remote_id, d.receipt_at, d.updated_at`
+
+const deliveryFrom = ` FROM relais_deliveries d LEFT JOIN river_job j ON j.id = d.job_id `
+
+func (s *Store) scanDelivery(r row) (Delivery, error) {
+	var (
+		d               Delivery
+		next, receiptAt *int64
+		errKeyID        string
+		sealedErr       []byte
+		receiptID       *string
+		updated         int64
+		status          string
+	)
+	if err := r.Scan(&d.ID, &d.SubmissionID, &d.TenantID, &d.Destination, &d.IdempotencyKey, &status,
+		&d.Attempts, &next, &d.JobID, &errKeyID, &sealedErr, &receiptID, &receiptAt, &updated); err != nil {
+		return Delivery{}, err
+	}
+	d.Status = DeliveryStatus(status)
+	d.UpdatedAt = fromMicros(updated)
+	if next != nil && !d.Status.Terminal() {
+		t := fromMicros(*next)
+		d.NextAttemptAt = &t
+	}
+	if len(sealedErr) > 0 {
+		plain, err := s.keys.Open(errKeyID, sealedErr, errorAAD(d.ID))
+		if err != nil {
+			return Delivery{}, err
+		}
+		d.LastError = plain
+	}
+	if receiptID != nil && receiptAt != nil {
+		d.Receipt = &Receipt{RemoteID: *receiptID, At: fromMicros(*receiptAt)}
+	}
+	return d, nil
+}
+
+func (s *Store) listDeliveries(ctx context.Context, submissionID string) ([]Delivery, error) {
+	r, err := s.b.query(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.submission_id = $1 ORDER BY d.destination, d.id`, submissionID)
+	if err != nil {
+		return nil, fmt.Errorf("listing deliveries: %w", err)
+	}
+	defer r.Close()
+	var out []Delivery
+	for r.Next() {
+		d, err := s.scanDelivery(r)
+		if err != nil {
+			return nil, fmt.Errorf("reading delivery: %w", err)
+		}
+		out = append(out, d)
+	}
+	return out, r.Err()
+}
+
+// GetDelivery returns a tenant's delivery.
+func (s *Store) GetDelivery(ctx context.Context, tenantID, id string) (Delivery, error) {
+	d, err := s.scanDelivery(s.b.queryRow(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.id = $1 AND d.tenant_id = $2`, id, tenantID))
+	if errors.Is(err, errNoRows) {
+		return Delivery{}, ErrNotFound
+	} else if err != nil {
+		return Delivery{}, fmt.Errorf("reading delivery: %w", err)
+	}
+	return d, nil
+}
+
+// Work is what a delivery job needs: the delivery, its submission's
+// opened payload and a way to stream its content.
+type Work struct {
+	Delivery   Delivery
+	APIKeyID   string
+	Kind       string
+	Categories []string
+	Payload    []byte
+	// BlobID names the content, empty when there is none; read it with
+	// OpenBlob.
+	BlobID string
+}
+
+// LoadWork reads what delivery job jobID needs. It returns ErrStaleJob when
+// the delivery no longer waits for that job (it was replayed, or is done).
+func (s *Store) LoadWork(ctx context.Context, deliveryID string, jobID int64) (Work, error) {
+	var (
+		w          Work
+		keyID      string
+		sealed     []byte
+		categories string
+	)
+	d, err := s.scanDelivery(s.b.queryRow(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.id = $1`, deliveryID))
+	if errors.Is(err, errNoRows) {
+		return Work{}, ErrNotFound
+	} else if err != nil {
+		return Work{}, fmt.Errorf("reading delivery: %w", err)
+	}
+	if d.JobID != jobID || d.Status.Terminal() {
+		return Work{}, ErrStaleJob
+	}
+	w.Delivery = d
+	err = s.b.queryRow(ctx, `SELECT api_key_id, kind, categories, payload_key_id, payload, COALESCE(blob_id, '') FROM relais_submissions WHERE id = $1`,
+		d.SubmissionID).Scan(&w.APIKeyID, &w.Kind, &categories, &keyID, &sealed, &w.BlobID)
+	if err != nil {
+		return Work{}, fmt.Errorf("reading submission of delivery: %w", err)
+	}
+	if categories != "" {
+		w.Categories = strings.Split(categories, ",")
+	}
+	w.Payload, err = s.keys.Open(keyID, sealed, payloadAAD(d.SubmissionID))
+	if err != nil {
+		return Work{}, err
+	}
+	return w, nil
+}
+
+// Attempt is the outcome of one delivery attempt, recorded with its
+// journal entry in one transaction.
+type Attempt struct {
+	DeliveryID string
+	JobID      int64
+	Status     DeliveryStatus
+	Attempts   int
+	// NextAttemptAt is set when Status is retrying.
+	NextAttemptAt time.Time
+	// Error is the failure as a problem document (JSON); sealed at rest
+	// because a platform's error body may quote personal data.
+	Error   []byte
+	Receipt *Receipt
+	Journal JournalEntry
+}
+
+// RecordAttempt stores an attempt's outcome, unless the delivery has moved
+// on to another job (ErrStaleJob).
+func (s *Store) RecordAttempt(ctx context.Context, a Attempt) error {
+	now := s.now().UTC()
+	var (
+		next                     any
+		errKeyID                 any
+		sealedErr                any
+		receiptID, receiptMicros any
+	)
+	if !a.NextAttemptAt.IsZero() {
+		next = micros(a.NextAttemptAt)
+	}
+	if len(a.Error) > 0 {
+		errKeyID, sealedErr = s.keys.Seal(a.Error, errorAAD(a.DeliveryID))
+	}
+	if a.Receipt != nil {
+		receiptID, receiptMicros = a.Receipt.RemoteID, micros(a.Receipt.At)
+	}
+	return s.b.inTx(ctx, func(tx txn) error {
+		n, err := tx.exec(ctx, `UPDATE relais_deliveries SET status = $1, attempts = $2, next_attempt_at = $3,
+error_key_id = COALESCE($4, error_key_id), last_error = COALESCE($5, last_error),
+receipt_remote_id = COALESCE($6, receipt_remote_id), receipt_at = COALESCE($7, receipt_at), updated_at = $8
+WHERE id = $9 AND job_id = $10`,
+			a.Status, a.Attempts, next, errKeyID, sealedErr, receiptID, receiptMicros, micros(now), a.DeliveryID, a.JobID)
+		if err != nil {
+			return fmt.Errorf("updating delivery: %w", err)
+		}
+		if n == 0 {
+			return ErrStaleJob
+		}
+		if a.Journal.At.IsZero() {
+			a.Journal.At = now
+		}
+		return appendJournal(ctx, tx, a.Journal)
+	})
+}
+
+// ReplayDelivery queues a failed or dead delivery again, with a fresh
+// attempt budget and the same idempotency key, so the platform cannot see
+// a duplicate.
+func (s *Store) ReplayDelivery(ctx context.Context, tenantID, apiKeyID, deliveryID string) (Delivery, error) {
+	now := s.now().UTC()
+	err := s.b.inTx(ctx, func(tx txn) error {
+		var status, destination, submissionID string
+		err := tx.queryRow(ctx, `SELECT status, destination, submission_id FROM relais_deliveries WHERE id = $1 AND tenant_id = $2`,
+			deliveryID, tenantID).Scan(&status, &destination, &submissionID)
+		if errors.Is(err, errNoRows) {
+			return ErrNotFound
+		} else if err != nil {
+			return fmt.Errorf("reading delivery: %w", err)
+		}
+		if DeliveryStatus(status) != StatusFailed && DeliveryStatus(status) != StatusDead {
+			return ErrNotReplayable
+		}
+		ids, err := tx.insertJobs(ctx, []river.InsertManyParams{{Args: DeliverArgs{DeliveryID: deliveryID}}})
+		if err != nil {
+			return fmt.Errorf("inserting delivery job: %w", err)
+		}
+		if _, err := tx.exec(ctx, `UPDATE relais_deliveries SET status = $1, attempts = 0, next_attempt_at = NULL, job_id = $2, updated_at = $3 WHERE id = $4`,
+			StatusQueued, ids[0], micros(now), deliveryID); err != nil {
+			return fmt.Errorf("updating delivery: %w", err)
+		}
+		return appendJournal(ctx, tx, JournalEntry{
+			At: now, TenantID: tenantID, APIKeyID: apiKeyID, Operation: "delivery.replay",
+			SubmissionID: submissionID, DeliveryID: deliveryID, Destination: destination, Outcome: "queued",
+			Detail: "replayed from " + status,
+		})
+	})
+	if err != nil {
+		return Delivery{}, err
+	}
+	return s.GetDelivery(ctx, tenantID, deliveryID)
+}
