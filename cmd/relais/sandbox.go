@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/relais-dev/relais/connectors"
+	"github.com/relais-dev/relais/connectors/coffrefort"
+	"github.com/relais-dev/relais/gateway"
+	"github.com/relais-dev/relais/gateway/vault"
+	"github.com/relais-dev/relais/mocks"
+	mockcoffrefort "github.com/relais-dev/relais/mocks/coffrefort"
+)
+
+// sandboxTenant is the demo tenant the sandbox creates.
+const sandboxTenant = "demo"
+
+func runSandbox(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("sandbox", e)
+	listen := fs.String("listen", "127.0.0.1:8080", "address of the gateway API")
+	dataDir := fs.String("data", "relais-data", "directory of the embedded SQLite store and the sandbox's keys")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	logger := e.logger
+	if logger == nil {
+		logger = slog.New(slog.NewTextHandler(stderrOr(e), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	}
+
+	sb, err := startSandbox(ctx, sandboxOptions{Listen: *listen, DataDir: *dataDir, APIKey: e.getenv("RELAIS_SANDBOX_API_KEY"), Logger: logger})
+	if err != nil {
+		return err
+	}
+	sb.printWelcome(e.stdout)
+	<-ctx.Done()
+	fmt.Fprintln(e.stdout, "\nArrêt du bac à sable…")
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return sb.Stop(stopCtx)
+}
+
+type sandboxOptions struct {
+	Listen, DataDir, APIKey string
+	Logger                  *slog.Logger
+}
+
+// sandbox is a gateway wired to every mock platform, with a demo tenant.
+type sandbox struct {
+	gateway *gateway.Gateway
+	mocks   []*mocks.Running
+	apiKey  string
+	baseURL string
+}
+
+func startSandbox(ctx context.Context, opts sandboxOptions) (sb *sandbox, err error) {
+	if err := os.MkdirAll(opts.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	keys, err := sandboxKeys(filepath.Join(opts.DataDir, "encryption-keys"))
+	if err != nil {
+		return nil, err
+	}
+	sb = &sandbox{}
+	defer func() {
+		if err != nil {
+			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			_ = sb.Stop(stopCtx)
+		}
+	}()
+	safeOpts := mockcoffrefort.Options{}
+	safe, err := mocks.Serve("coffrefort", "127.0.0.1:0", mockcoffrefort.New(safeOpts))
+	if err != nil {
+		return nil, err
+	}
+	sb.mocks = append(sb.mocks, safe)
+
+	cfg := gateway.Config{
+		Listen:     opts.Listen,
+		Store:      gateway.StoreConfig{Driver: "sqlite", DSN: connectors.Secret(filepath.Join(opts.DataDir, "relais.db"))},
+		Encryption: gateway.EncryptionConfig{Keys: connectors.Secret(keys)},
+		Connectors: gateway.ConnectorsConfig{Coffrefort: &coffrefort.Config{
+			BaseURL: safe.URL, ClientID: "relais-sandbox", ClientSecret: "relais-sandbox-secret",
+		}},
+	}
+	g, err := gateway.New(ctx, cfg, gateway.Deps{Logger: opts.Logger})
+	if err != nil {
+		return nil, err
+	}
+	sb.gateway = g
+	if err := g.Start(ctx, true); err != nil {
+		return nil, err
+	}
+	sb.baseURL = "http://" + g.Addr()
+
+	tenant, err := g.Store().EnsureTenant(ctx, sandboxTenant)
+	if err != nil {
+		return nil, err
+	}
+	if opts.APIKey != "" {
+		if _, err := g.Store().EnsureAPIKey(ctx, tenant.ID, "sandbox", opts.APIKey); err != nil {
+			return nil, fmt.Errorf("RELAIS_SANDBOX_API_KEY: %w", err)
+		}
+		sb.apiKey = opts.APIKey
+	} else {
+		_, sb.apiKey, err = g.Store().CreateAPIKey(ctx, tenant.ID, "sandbox", "")
+		if err != nil {
+			return nil, err
+		}
+	}
+	return sb, nil
+}
+
+// sandboxKeys reads the sandbox's encryption keys, generating them on
+// first run, so its store stays readable across restarts.
+func sandboxKeys(path string) (string, error) {
+	raw, err := os.ReadFile(path)
+	if err == nil {
+		return strings.TrimSpace(string(raw)), nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("reading sandbox keys: %w", err)
+	}
+	spec := vault.GenerateKeySpec("sandbox1")
+	if err := os.WriteFile(path, []byte(spec+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("writing sandbox keys: %w", err)
+	}
+	return spec, nil
+}
+
+// Stop stops the gateway, then the mocks. It is idempotent.
+func (sb *sandbox) Stop(ctx context.Context) error {
+	var errs []error
+	if sb.gateway != nil {
+		errs = append(errs, sb.gateway.Stop(ctx))
+	}
+	for _, m := range sb.mocks {
+		errs = append(errs, m.Stop(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+const sandboxExample = `{"destinations":["coffrefort"],"document_deposit":{"beneficiary":{"distant_id":"usager-0042","first_name":"Amélie","last_name":"Poulain","birth_date":"1984-09-03"},"document":{"kind":"attestation_caf","title":"Attestation de paiement CAF","file_name":"attestation.pdf","media_type":"application/pdf","visibility":"private"},"content":"JVBERi0xLjQKJcOkw7zDtsOfCg=="}}`
+
+func (sb *sandbox) printWelcome(w io.Writer) {
+	fmt.Fprintf(w, "Relais : bac à sable prêt.\n\n")
+	fmt.Fprintf(w, "  Passerelle (API v1)   %s\n", sb.baseURL)
+	fmt.Fprintf(w, "  Description OpenAPI   %s/v1/openapi.json\n", sb.baseURL)
+	fmt.Fprintf(w, "  Métriques             %s/metrics\n", sb.baseURL)
+	fmt.Fprintf(w, "  Locataire de démo     %s\n", sandboxTenant)
+	fmt.Fprintf(w, "  Clé d'API             %s\n\n", sb.apiKey)
+	fmt.Fprintf(w, "Plateformes simulées :\n")
+	for _, m := range sb.mocks {
+		fmt.Fprintf(w, "  %-20s  %s   (pilotage : %s/__control/faults)\n", m.Name, m.URL, m.URL)
+	}
+	fmt.Fprintf(w, "\nDéposer un document dans le coffre-fort numérique :\n\n")
+	fmt.Fprintf(w, "  curl -sS -X POST %s/v1/submissions \\\n", sb.baseURL)
+	fmt.Fprintf(w, "    -H 'Authorization: Bearer %s' \\\n", sb.apiKey)
+	fmt.Fprintf(w, "    -H \"Idempotency-Key: demo-$(date +%%s)\" -H 'Content-Type: application/json' \\\n")
+	fmt.Fprintf(w, "    -d '%s'\n\n", sandboxExample)
+	fmt.Fprintf(w, "Puis suivre la livraison : curl -sS -H 'Authorization: Bearer %s' %s/v1/submissions/<id>\n", sb.apiKey, sb.baseURL)
+	fmt.Fprintf(w, "Ctrl+C pour arrêter.\n")
+}

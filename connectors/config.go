@@ -1,0 +1,65 @@
+package connectors
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// ConfigError names a configuration field that is missing or out of range.
+type ConfigError struct {
+	// Field is the field's path in the configuration, e.g.
+	// "stack.breaker.failure_ratio".
+	Field string
+	// Problem says what is wrong, never quoting a secret.
+	Problem string
+}
+
+// Error reads "field: problem".
+func (e *ConfigError) Error() string { return e.Field + ": " + e.Problem }
+
+func configErrorf(field, format string, args ...any) error {
+	return &ConfigError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+// PrefixConfigError puts prefix before the field named by a *ConfigError, so
+// a nested Validate can report the full path. Other errors pass unchanged.
+func PrefixConfigError(prefix string, err error) error {
+	var ce *ConfigError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	return &ConfigError{Field: prefix + "." + ce.Field, Problem: ce.Problem}
+}
+
+// Deps are the collaborators a stack or connector is given rather than
+// finding them in globals. Every field may be left nil.
+type Deps struct {
+	// Metrics receives the stack's metrics. Default: a Metrics on a fresh,
+	// private registry (never the default one).
+	Metrics *Metrics
+	// Logger receives debug lines and breaker transitions. Default: a logger
+	// that discards everything.
+	Logger *slog.Logger
+	// Now is the clock. Default: time.Now. The circuit breaker, the rate
+	// limiter and the OAuth2 token cache keep wall-clock time themselves, as
+	// their libraries do; everything else reads Now.
+	Now func() time.Time
+}
+
+// WithDefaults returns d with its nil fields set to their defaults.
+func (d Deps) WithDefaults() Deps {
+	if d.Metrics == nil {
+		d.Metrics = NewMetrics(prometheus.NewRegistry())
+	}
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	return d
+}

@@ -1,0 +1,340 @@
+package api
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"regexp"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/relais-dev/relais/connectors"
+	"github.com/relais-dev/relais/gateway/store"
+)
+
+// Store is what the API needs of the store.
+type Store interface {
+	Authenticate(ctx context.Context, secret string) (store.APIKey, error)
+	CreateSubmission(ctx context.Context, n store.NewSubmission) (store.Submission, bool, error)
+	GetSubmission(ctx context.Context, tenantID, id string) (store.Submission, error)
+	GetDelivery(ctx context.Context, tenantID, id string) (store.Delivery, error)
+	ReplayDelivery(ctx context.Context, tenantID, apiKeyID, deliveryID string) (store.Delivery, error)
+	Ready(ctx context.Context) error
+}
+
+var _ Store = (*store.Store)(nil)
+
+// Connectors is what the API needs of the connector registry.
+type Connectors interface {
+	Get(name string) (connectors.Connector, bool)
+	Names() []string
+	Statuses() []connectors.Status
+}
+
+var _ Connectors = (*connectors.Registry)(nil)
+
+// Config tunes the API.
+type Config struct {
+	// MaxDocumentSize bounds a submitted document. Default 20 MiB.
+	MaxDocumentSize int64 `yaml:"max_document_size"`
+	// AuthCacheTTL is how long an authenticated key is trusted without
+	// asking the store again; a revocation takes effect within it.
+	// Default 5s.
+	AuthCacheTTL time.Duration `yaml:"auth_cache_ttl"`
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.MaxDocumentSize <= 0 {
+		c.MaxDocumentSize = 20 << 20
+	}
+	if c.AuthCacheTTL <= 0 {
+		c.AuthCacheTTL = 5 * time.Second
+	}
+	return c
+}
+
+// Deps are the server's collaborators.
+type Deps struct {
+	Store      Store
+	Connectors Connectors
+	// WorkersRunning reports whether the delivery workers run, for /readyz.
+	WorkersRunning func() bool
+	Registry       *prometheus.Registry
+	Logger         *slog.Logger
+	Now            func() time.Time
+}
+
+// Server serves the API.
+type Server struct {
+	cfg     Config
+	deps    Deps
+	logger  *slog.Logger
+	mux     *http.ServeMux
+	metrics *httpMetrics
+	auth    authCache
+	routes  []string
+}
+
+// New builds the server and its routes.
+func New(cfg Config, deps Deps) *Server {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.WorkersRunning == nil {
+		deps.WorkersRunning = func() bool { return true }
+	}
+	s := &Server{
+		cfg: cfg.WithDefaults(), deps: deps, logger: deps.Logger, mux: http.NewServeMux(),
+		metrics: newHTTPMetrics(deps.Registry),
+		auth:    authCache{entries: map[[32]byte]authEntry{}},
+	}
+	s.handle("GET /healthz", s.healthz)
+	s.handle("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", s.instrument("GET /metrics", promhttp.HandlerFor(deps.Registry, promhttp.HandlerOpts{Registry: deps.Registry})))
+	s.routes = append(s.routes, "GET /metrics")
+	s.handle("GET /v1/openapi.json", s.openAPI)
+	s.handle("POST /v1/submissions", s.authenticated(s.createSubmission))
+	s.handle("GET /v1/submissions/{id}", s.authenticated(s.getSubmission))
+	s.handle("GET /v1/deliveries/{id}", s.authenticated(s.getDelivery))
+	s.handle("POST /v1/deliveries/{id}/replay", s.authenticated(s.replayDelivery))
+	s.handle("GET /v1/connectors", s.authenticated(s.listConnectors))
+	s.mux.Handle("/", s.instrument("unmatched", s.errorHandler(func(http.ResponseWriter, *http.Request) error {
+		return &Error{Status: http.StatusNotFound, Code: "route_not_found", Title: "Not found", Detail: "No such route; see /v1/openapi.json."}
+	})))
+	return s
+}
+
+// Routes lists the "METHOD /path" patterns served, for tests that check
+// them against the OpenAPI document.
+func (s *Server) Routes() []string { return s.routes }
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, incomingRequestID(r)))
+	w.Header().Set("X-Request-Id", requestID(r.Context()))
+	s.mux.ServeHTTP(w, r)
+}
+
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(pattern string, h handlerFunc) {
+	s.routes = append(s.routes, pattern)
+	s.mux.Handle(pattern, s.instrument(pattern, s.errorHandler(h)))
+}
+
+// errorHandler turns a returned error, or a panic, into a problem.
+func (s *Server) errorHandler(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler { //nolint:errorlint // sentinel panic value
+					panic(v)
+				}
+				s.logger.Error("handler panicked", slog.String("request_id", requestID(r.Context())),
+					slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
+				s.writeError(w, r, fmt.Errorf("handler panicked: %v", v))
+			}
+		}()
+		if err := h(w, r); err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// ---- Request ids -------------------------------------------------------
+
+type requestIDKey struct{}
+
+var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
+
+func incomingRequestID(r *http.Request) string {
+	if id := r.Header.Get("X-Request-Id"); requestIDPattern.MatchString(id) {
+		return id
+	}
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return "req_" + hex.EncodeToString(b[:])
+}
+
+func requestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
+}
+
+// ---- Authentication ----------------------------------------------------
+
+type principalKey struct{}
+
+func principal(ctx context.Context) store.APIKey {
+	k, _ := ctx.Value(principalKey{}).(store.APIKey)
+	return k
+}
+
+type authEntry struct {
+	key     store.APIKey
+	expires time.Time
+}
+
+// authCache remembers authenticated keys briefly, so that a busy client does
+// not cost a store read per request.
+type authCache struct {
+	mu      sync.Mutex
+	entries map[[32]byte]authEntry
+}
+
+const authCacheMax = 10000
+
+func (s *Server) authenticated(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		header := r.Header.Get("Authorization")
+		scheme, token, ok := strings.Cut(header, " ")
+		if header == "" {
+			return &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Title: "Unauthenticated",
+				Detail: "Send your API key as Authorization: Bearer <key>."}
+		}
+		token = strings.TrimSpace(token)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
+			return &Error{Status: http.StatusUnauthorized, Code: "invalid_authorization", Title: "Unauthenticated",
+				Detail: "The Authorization header must be: Bearer <key>."}
+		}
+		key, err := s.lookupKey(r.Context(), token)
+		if err != nil {
+			return err
+		}
+		h2 := r.WithContext(context.WithValue(r.Context(), principalKey{}, key))
+		return h(w, h2)
+	}
+}
+
+func (s *Server) lookupKey(ctx context.Context, token string) (store.APIKey, error) {
+	sum := sha256.Sum256([]byte(token))
+	now := s.deps.Now()
+	s.auth.mu.Lock()
+	e, ok := s.auth.entries[sum]
+	s.auth.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.key, nil
+	}
+	key, err := s.deps.Store.Authenticate(ctx, token)
+	if errors.Is(err, store.ErrNotFound) {
+		return store.APIKey{}, &Error{Status: http.StatusUnauthorized, Code: "invalid_api_key", Title: "Unauthenticated",
+			Detail: "This API key is unknown or revoked."}
+	} else if err != nil {
+		return store.APIKey{}, fmt.Errorf("authenticating: %w", err)
+	}
+	s.auth.mu.Lock()
+	if len(s.auth.entries) >= authCacheMax {
+		clear(s.auth.entries)
+	}
+	s.auth.entries[sum] = authEntry{key: key, expires: now.Add(s.cfg.AuthCacheTTL)}
+	s.auth.mu.Unlock()
+	return key, nil
+}
+
+// ---- Metrics -----------------------------------------------------------
+
+type httpMetrics struct {
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newHTTPMetrics(reg prometheus.Registerer) *httpMetrics {
+	m := &httpMetrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "relais_http_requests_total",
+			Help: "HTTP requests served, by route and status code.",
+		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "relais_http_request_duration_seconds",
+			Help:    "HTTP request latency, by route.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}, []string{"route"}),
+	}
+	reg.MustRegister(m.requests, m.duration)
+	return m
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+func (s *Server) instrument(route string, h http.Handler) http.Handler {
+	duration := s.metrics.duration.WithLabelValues(route)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.deps.Now()
+		rec := &statusRecorder{ResponseWriter: w}
+		h.ServeHTTP(rec, r)
+		if rec.status == 0 {
+			rec.status = http.StatusOK
+		}
+		duration.Observe(s.deps.Now().Sub(start).Seconds())
+		s.metrics.requests.WithLabelValues(route, strconv.Itoa(rec.status)).Inc()
+	})
+}
+
+// ---- Operations routes -------------------------------------------------
+
+func (s *Server) healthz(w http.ResponseWriter, _ *http.Request) error {
+	writeJSON(w, http.StatusOK, "application/json", map[string]string{"status": "ok"})
+	return nil
+}
+
+type readiness struct {
+	Status string            `json:"status"`
+	Checks map[string]string `json:"checks"`
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	res := readiness{Status: "ready", Checks: map[string]string{"store": "ok", "workers": "ok"}}
+	if err := s.deps.Store.Ready(ctx); err != nil {
+		res.Status, res.Checks["store"] = "not_ready", err.Error()
+	}
+	if !s.deps.WorkersRunning() {
+		res.Status, res.Checks["workers"] = "not_ready", "delivery workers are not running"
+	}
+	status := http.StatusOK
+	if res.Status != "ready" {
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, "application/json", res)
+	return nil
+}
+
+func (s *Server) listConnectors(w http.ResponseWriter, _ *http.Request) error {
+	writeJSON(w, http.StatusOK, "application/json", map[string]any{"connectors": s.deps.Connectors.Statuses()})
+	return nil
+}

@@ -1,0 +1,388 @@
+package api
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/relais-dev/relais/gateway/delivery"
+	"github.com/relais-dev/relais/gateway/store"
+	"github.com/relais-dev/relais/mapping"
+)
+
+// SubmissionRequest is the body of POST /v1/submissions.
+type SubmissionRequest struct {
+	// Destinations name the connectors to deliver to.
+	Destinations []string `json:"destinations"`
+	// DocumentDeposit is a document for a beneficiary of a digital safe.
+	DocumentDeposit *DocumentDepositRequest `json:"document_deposit"`
+}
+
+// DocumentDepositRequest is a document deposit with its content.
+type DocumentDepositRequest struct {
+	Beneficiary mapping.Beneficiary `json:"beneficiary"`
+	Document    DocumentRequest     `json:"document"`
+	// Content is the document, base64 (standard alphabet, padded).
+	Content []byte `json:"content"`
+}
+
+// DocumentRequest describes the document. Size and SHA-256 are computed
+// by Relais; a client may send its SHA-256 to have it checked.
+type DocumentRequest struct {
+	Kind       string             `json:"kind"`
+	Title      string             `json:"title"`
+	FileName   string             `json:"file_name"`
+	MediaType  string             `json:"media_type"`
+	IssueDate  string             `json:"issue_date,omitempty"`
+	Visibility mapping.Visibility `json:"visibility"`
+	SHA256     string             `json:"sha256,omitempty"`
+}
+
+// DecodeSubmission reads a submission body, at most limit bytes, and
+// returns it with the SHA-256 of the raw body. Errors are *Error values
+// naming the field, or the byte offset of a syntax error.
+func DecodeSubmission(body io.Reader, limit int64) (*SubmissionRequest, [32]byte, error) {
+	h := sha256.New()
+	lr := &limitedReader{r: body, n: limit, limit: limit}
+	dec := json.NewDecoder(io.TeeReader(lr, h))
+	dec.DisallowUnknownFields()
+	var req SubmissionRequest
+	if err := dec.Decode(&req); err != nil {
+		return nil, [32]byte{}, decodeError(err, lr)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		if lr.exceeded {
+			return nil, [32]byte{}, tooLarge(limit)
+		}
+		return nil, [32]byte{}, &Error{Status: http.StatusBadRequest, Code: "trailing_data", Title: "Malformed JSON",
+			Detail: "The body must hold exactly one JSON object.", Offset: dec.InputOffset()}
+	}
+	var sum [32]byte
+	h.Sum(sum[:0])
+	return &req, sum, nil
+}
+
+// limitedReader is io.LimitReader that remembers it hit its limit.
+type limitedReader struct {
+	r        io.Reader
+	n, limit int64
+	exceeded bool
+}
+
+func (l *limitedReader) Read(p []byte) (int, error) {
+	if l.n <= 0 {
+		// Probe one byte to tell "exactly at the limit" from "over it".
+		var one [1]byte
+		if n, _ := l.r.Read(one[:]); n > 0 {
+			l.exceeded = true
+			return 0, errBodyTooLarge
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.n {
+		p = p[:l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	return n, err
+}
+
+var errBodyTooLarge = errors.New("request body too large")
+
+func tooLarge(limit int64) *Error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Title: "Body too large",
+		Detail: fmt.Sprintf("The body must be at most %d bytes.", limit)}
+}
+
+func decodeError(err error, lr *limitedReader) error {
+	var (
+		syntax *json.SyntaxError
+		typ    *json.UnmarshalTypeError
+		b64    base64.CorruptInputError
+	)
+	switch {
+	case lr.exceeded || errors.Is(err, errBodyTooLarge):
+		return tooLarge(lr.limit)
+	case errors.Is(err, io.EOF):
+		return &Error{Status: http.StatusBadRequest, Code: "empty_body", Title: "Malformed JSON", Detail: "The body is empty; send a JSON object."}
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return &Error{Status: http.StatusBadRequest, Code: "malformed_json", Title: "Malformed JSON", Detail: "The JSON body ends too early."}
+	case errors.As(err, &syntax):
+		return &Error{Status: http.StatusBadRequest, Code: "malformed_json", Title: "Malformed JSON",
+			Detail: "The body is not valid JSON: " + strings.TrimPrefix(syntax.Error(), "json: ") + ".", Offset: syntax.Offset}
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "(body)"
+		}
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_type", Title: "Wrong type", Field: field,
+			Detail: fmt.Sprintf("%s must be %s, not a JSON %s.", field, jsonTypeName(typ.Type.String()), typ.Value), Offset: typ.Offset}
+	case errors.As(err, &b64):
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_base64", Title: "Wrong type", Field: "document_deposit.content",
+			Detail: fmt.Sprintf("document_deposit.content must be standard, padded base64; bad input at byte %d.", int64(b64))}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return &Error{Status: http.StatusBadRequest, Code: "unknown_field", Title: "Unknown field", Field: name,
+			Detail: fmt.Sprintf("The field %q is not part of the API.", name)}
+	default:
+		return &Error{Status: http.StatusBadRequest, Code: "malformed_json", Title: "Malformed JSON", Detail: "The body could not be read as JSON.", Err: err}
+	}
+}
+
+func jsonTypeName(goType string) string {
+	switch {
+	case goType == "string", goType == "mapping.Visibility":
+		return "a string"
+	case strings.HasPrefix(goType, "[]uint8"):
+		return "a base64 string"
+	case strings.HasPrefix(goType, "[]"):
+		return "an array"
+	case strings.HasPrefix(goType, "int"), strings.HasPrefix(goType, "float"):
+		return "a number"
+	case goType == "bool":
+		return "a boolean"
+	default:
+		return "an object"
+	}
+}
+
+const maxIdempotencyKey = 255
+
+func checkIdempotencyKey(key string) error {
+	if key == "" {
+		return &Error{Status: http.StatusBadRequest, Code: "idempotency_key_required", Title: "Idempotency-Key required",
+			Field: "Idempotency-Key", Detail: "Send an Idempotency-Key header, unique per submission (a UUID, say)."}
+	}
+	if len(key) > maxIdempotencyKey {
+		return &Error{Status: http.StatusBadRequest, Code: "invalid_idempotency_key", Title: "Invalid Idempotency-Key",
+			Field: "Idempotency-Key", Detail: fmt.Sprintf("The Idempotency-Key must be at most %d characters.", maxIdempotencyKey)}
+	}
+	for _, c := range key {
+		if c < 0x21 || c > 0x7e {
+			return &Error{Status: http.StatusBadRequest, Code: "invalid_idempotency_key", Title: "Invalid Idempotency-Key",
+				Field: "Idempotency-Key", Detail: "The Idempotency-Key must be printable ASCII without spaces."}
+		}
+	}
+	return nil
+}
+
+func checkJSONContentType(r *http.Request) error {
+	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Title: "Unsupported media type",
+			Detail: "Send the body as application/json."}
+	}
+	return nil
+}
+
+// bodyLimit is the largest body that can carry a document of max bytes:
+// its base64 form plus room for the metadata.
+func bodyLimit(maxDocument int64) int64 { return (maxDocument+2)/3*4 + 64<<10 }
+
+func (s *Server) createSubmission(w http.ResponseWriter, r *http.Request) error {
+	key := principal(r.Context())
+	idemKey := r.Header.Get("Idempotency-Key")
+	if err := checkIdempotencyKey(idemKey); err != nil {
+		return err
+	}
+	if err := checkJSONContentType(r); err != nil {
+		return err
+	}
+	limit := bodyLimit(s.cfg.MaxDocumentSize)
+	if r.ContentLength > limit {
+		return tooLarge(limit)
+	}
+	req, hash, err := DecodeSubmission(r.Body, limit)
+	if err != nil {
+		return err
+	}
+	n, err := s.validateSubmission(req)
+	if err != nil {
+		return err
+	}
+	n.TenantID, n.APIKeyID, n.IdempotencyKey, n.RequestHash = key.TenantID, key.ID, idemKey, hash[:]
+
+	sub, replayed, err := s.deps.Store.CreateSubmission(r.Context(), n)
+	if errors.Is(err, store.ErrIdempotencyConflict) {
+		return &Error{Status: http.StatusUnprocessableEntity, Code: "idempotency_key_reused", Title: "Idempotency-Key reused",
+			Field: "Idempotency-Key", Detail: "This Idempotency-Key was already used with a different body."}
+	} else if err != nil {
+		return fmt.Errorf("creating submission: %w", err)
+	}
+	if replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.Header().Set("Location", "/v1/submissions/"+sub.ID)
+	writeJSON(w, http.StatusAccepted, "application/json", acceptedView(sub))
+	return nil
+}
+
+// validateSubmission checks everything but the tenant, and turns the
+// request into what the store keeps.
+func (s *Server) validateSubmission(req *SubmissionRequest) (store.NewSubmission, error) {
+	var problems []FieldProblem
+	add := func(field, code, detail string) { problems = append(problems, FieldProblem{field, code, detail}) }
+
+	if len(req.Destinations) == 0 {
+		add("destinations", "required", "List at least one destination; GET /v1/connectors lists them.")
+	}
+	seen := map[string]bool{}
+	for i, d := range req.Destinations {
+		field := fmt.Sprintf("destinations[%d]", i)
+		switch _, ok := s.deps.Connectors.Get(d); {
+		case !ok:
+			add(field, "unknown_destination", fmt.Sprintf("Unknown destination; known: %s.", strings.Join(s.deps.Connectors.Names(), ", ")))
+		case seen[d]:
+			add(field, "duplicate_destination", "This destination is listed twice.")
+		}
+		seen[d] = true
+	}
+	dep := req.DocumentDeposit
+	if dep == nil {
+		add("document_deposit", "required", "The payload is required: document_deposit.")
+		return store.NewSubmission{}, validationFailed(problems)
+	}
+	canonical := mapping.DocumentDeposit{
+		Beneficiary: dep.Beneficiary,
+		Document: mapping.Document{
+			Kind: dep.Document.Kind, Title: dep.Document.Title, FileName: dep.Document.FileName,
+			MediaType: dep.Document.MediaType, IssueDate: dep.Document.IssueDate, Visibility: dep.Document.Visibility,
+			Size: int64(len(dep.Content)),
+		},
+	}
+	for _, fe := range canonical.Validate("document_deposit.") {
+		add(fe.Field, fe.Code, fe.Detail)
+	}
+	sum := sha256.Sum256(dep.Content)
+	canonical.Document.SHA256 = hex.EncodeToString(sum[:])
+	switch {
+	case len(dep.Content) == 0:
+		add("document_deposit.content", "required", "The document content is required, base64.")
+	case int64(len(dep.Content)) > s.cfg.MaxDocumentSize:
+		return store.NewSubmission{}, &Error{Status: http.StatusRequestEntityTooLarge, Code: "document_too_large", Title: "Document too large",
+			Field: "document_deposit.content", Detail: fmt.Sprintf("The document must be at most %d bytes.", s.cfg.MaxDocumentSize)}
+	case dep.Document.SHA256 != "" && !strings.EqualFold(dep.Document.SHA256, canonical.Document.SHA256):
+		add("document_deposit.document.sha256", "content_digest_mismatch", "The SHA-256 sent does not match the content received.")
+	}
+	if len(problems) > 0 {
+		return store.NewSubmission{}, validationFailed(problems)
+	}
+
+	payload, err := json.Marshal(canonical)
+	if err != nil {
+		return store.NewSubmission{}, fmt.Errorf("encoding canonical payload: %w", err)
+	}
+	categories := []string{"identity", "document"}
+	if dep.Beneficiary.Email != "" || dep.Beneficiary.Phone != "" {
+		categories = []string{"identity", "contact", "document"}
+	}
+	return store.NewSubmission{
+		Kind: delivery.KindDocumentDeposit, Categories: categories, Payload: payload,
+		Content: chunk(dep.Content, store.ChunkSize), Destinations: req.Destinations,
+	}, nil
+}
+
+func validationFailed(problems []FieldProblem) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	return &Error{Status: http.StatusUnprocessableEntity, Code: "validation_failed", Title: "Invalid submission",
+		Field: problems[0].Field, Detail: fmt.Sprintf("%d field(s) are invalid; see errors.", len(problems)), Errors: problems}
+}
+
+// chunk splits b into slices of at most size bytes, without copying.
+func chunk(b []byte, size int) [][]byte {
+	var out [][]byte
+	for len(b) > 0 {
+		n := min(len(b), size)
+		out = append(out, b[:n:n])
+		b = b[n:]
+	}
+	return out
+}
+
+// ---- Views -------------------------------------------------------------
+
+type deliveryRef struct {
+	ID          string `json:"id"`
+	Destination string `json:"destination"`
+	Href        string `json:"href"`
+}
+
+type acceptedSubmission struct {
+	ID             string        `json:"id"`
+	IdempotencyKey string        `json:"idempotency_key"`
+	CreatedAt      time.Time     `json:"created_at"`
+	Href           string        `json:"href"`
+	Deliveries     []deliveryRef `json:"deliveries"`
+}
+
+// acceptedView holds only what never changes, so a replayed request gets
+// byte for byte the answer the first one got.
+func acceptedView(sub store.Submission) acceptedSubmission {
+	v := acceptedSubmission{ID: sub.ID, IdempotencyKey: sub.IdempotencyKey, CreatedAt: sub.CreatedAt, Href: "/v1/submissions/" + sub.ID}
+	for _, d := range sub.Deliveries {
+		v.Deliveries = append(v.Deliveries, deliveryRef{ID: d.ID, Destination: d.Destination, Href: "/v1/deliveries/" + d.ID})
+	}
+	return v
+}
+
+func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request) error {
+	sub, err := s.deps.Store.GetSubmission(r.Context(), principal(r.Context()).TenantID, r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("submission")
+	} else if err != nil {
+		return fmt.Errorf("reading submission: %w", err)
+	}
+	writeJSON(w, http.StatusOK, "application/json", sub)
+	return nil
+}
+
+func (s *Server) getDelivery(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.deps.Store.GetDelivery(r.Context(), principal(r.Context()).TenantID, r.PathValue("id"))
+	if errors.Is(err, store.ErrNotFound) {
+		return notFound("delivery")
+	} else if err != nil {
+		return fmt.Errorf("reading delivery: %w", err)
+	}
+	writeJSON(w, http.StatusOK, "application/json", d)
+	return nil
+}
+
+func (s *Server) replayDelivery(w http.ResponseWriter, r *http.Request) error {
+	key := principal(r.Context())
+	d, err := s.deps.Store.ReplayDelivery(r.Context(), key.TenantID, key.ID, r.PathValue("id"))
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return notFound("delivery")
+	case errors.Is(err, store.ErrNotReplayable):
+		return &Error{Status: http.StatusConflict, Code: "delivery_not_replayable", Title: "Delivery not replayable",
+			Detail: "Only a failed or dead delivery can be replayed."}
+	case err != nil:
+		return fmt.Errorf("replaying delivery: %w", err)
+	}
+	writeJSON(w, http.StatusAccepted, "application/json", d)
+	return nil
+}
+
+// ---- OpenAPI -------------------------------------------------------------
+
+func (s *Server) openAPI(w http.ResponseWriter, _ *http.Request) error {
+	doc, err := OpenAPIJSON()
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = io.Copy(w, bytes.NewReader(doc))
+	return nil
+}

@@ -1,0 +1,218 @@
+package gateway
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/relais-dev/relais/connectors"
+	"github.com/relais-dev/relais/connectors/coffrefort"
+	"github.com/relais-dev/relais/gateway/api"
+	"github.com/relais-dev/relais/gateway/delivery"
+)
+
+// Config is the whole gateway configuration: one YAML file, with
+// environment overrides for what differs per deployment (see ApplyEnv).
+type Config struct {
+	// Listen is the API's address. Default "127.0.0.1:8080".
+	Listen string `yaml:"listen"`
+	// Store selects and reaches the database.
+	Store StoreConfig `yaml:"store"`
+	// Encryption holds the keys that seal personal data at rest.
+	Encryption EncryptionConfig `yaml:"encryption"`
+	// API tunes the HTTP API.
+	API api.Config `yaml:"api"`
+	// Delivery tunes retries.
+	Delivery delivery.Config `yaml:"delivery"`
+	// Queue tunes the durable job queue.
+	Queue QueueConfig `yaml:"queue"`
+	// Connectors configures each destination; an absent one is disabled.
+	Connectors ConnectorsConfig `yaml:"connectors"`
+	// Log sets the log level and format.
+	Log LogConfig `yaml:"log"`
+}
+
+// StoreConfig selects the database.
+type StoreConfig struct {
+	// Driver is "sqlite" (default, embedded) or "postgres" (several replicas).
+	Driver string `yaml:"driver"`
+	// DSN is the SQLite file path (default "relais-data/relais.db") or the
+	// PostgreSQL connection string. It is a secret: it may hold a password.
+	DSN connectors.Secret `yaml:"dsn"`
+	// MaxConns bounds the PostgreSQL pool. Default 20.
+	MaxConns int32 `yaml:"max_conns"`
+	// AutoMigrate applies pending migrations at start. Default true.
+	AutoMigrate *bool `yaml:"auto_migrate"`
+}
+
+// EncryptionConfig holds the at-rest keys.
+type EncryptionConfig struct {
+	// Keys is "id:base64key[,id:base64key...]" of 32-byte AES keys. Required;
+	// env RELAIS_ENCRYPTION_KEYS overrides it.
+	Keys connectors.Secret `yaml:"keys"`
+	// ActiveKey names the key that seals new data. Default: the first.
+	ActiveKey string `yaml:"active_key"`
+}
+
+// QueueConfig tunes River.
+type QueueConfig struct {
+	// Workers is the number of deliveries worked at once. Default 50.
+	Workers int `yaml:"workers"`
+	// JobTimeout bounds one delivery attempt. Default 1m.
+	JobTimeout time.Duration `yaml:"job_timeout"`
+	// RescueAfter is when a job whose process died is worked again.
+	// Default JobTimeout + 30s.
+	RescueAfter time.Duration `yaml:"rescue_after"`
+	// FetchCooldown is the shortest pause between two fetches. Default 20ms.
+	FetchCooldown time.Duration `yaml:"fetch_cooldown"`
+	// FetchPollInterval is how often idle workers look for jobs. Default 200ms.
+	FetchPollInterval time.Duration `yaml:"fetch_poll_interval"`
+	// JournalSealInterval is how often the journal is hash-chained. Default 5s.
+	JournalSealInterval time.Duration `yaml:"journal_seal_interval"`
+}
+
+// ConnectorsConfig configures each destination.
+type ConnectorsConfig struct {
+	// Coffrefort is the digital safe (Reconnect-like API v3).
+	Coffrefort *coffrefort.Config `yaml:"coffrefort"`
+}
+
+// LogConfig sets logging.
+type LogConfig struct {
+	// Level is debug, info (default), warn or error.
+	Level string `yaml:"level"`
+	// Format is "text" (default) or "json".
+	Format string `yaml:"format"`
+}
+
+// WithDefaults returns c with zero fields set to their defaults.
+func (c Config) WithDefaults() Config {
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8080"
+	}
+	if c.Store.Driver == "" {
+		c.Store.Driver = "sqlite"
+	}
+	if c.Store.DSN == "" && c.Store.Driver == "sqlite" {
+		c.Store.DSN = "relais-data/relais.db"
+	}
+	if c.Store.MaxConns == 0 {
+		c.Store.MaxConns = 20
+	}
+	if c.Store.AutoMigrate == nil {
+		t := true
+		c.Store.AutoMigrate = &t
+	}
+	c.API = c.API.WithDefaults()
+	c.Delivery = c.Delivery.WithDefaults()
+	if c.Queue.Workers == 0 {
+		c.Queue.Workers = 50
+	}
+	if c.Queue.JobTimeout == 0 {
+		c.Queue.JobTimeout = time.Minute
+	}
+	if c.Queue.RescueAfter == 0 {
+		c.Queue.RescueAfter = c.Queue.JobTimeout + 30*time.Second
+	}
+	if c.Queue.FetchCooldown == 0 {
+		c.Queue.FetchCooldown = 20 * time.Millisecond
+	}
+	if c.Queue.FetchPollInterval == 0 {
+		c.Queue.FetchPollInterval = 200 * time.Millisecond
+	}
+	if c.Queue.JournalSealInterval == 0 {
+		c.Queue.JournalSealInterval = 5 * time.Second
+	}
+	if c.Connectors.Coffrefort != nil {
+		cf := c.Connectors.Coffrefort.WithDefaults()
+		c.Connectors.Coffrefort = &cf
+	}
+	if c.Log.Level == "" {
+		c.Log.Level = "info"
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = "text"
+	}
+	return c
+}
+
+// Validate names the first faulty field.
+func (c Config) Validate() error {
+	switch {
+	case c.Store.Driver != "sqlite" && c.Store.Driver != "postgres":
+		return errors.New(`store.driver: must be "sqlite" or "postgres"`)
+	case c.Store.DSN == "":
+		return errors.New("store.dsn: is required")
+	case c.Encryption.Keys == "":
+		return errors.New("encryption.keys: is required (or set RELAIS_ENCRYPTION_KEYS)")
+	case c.Queue.Workers < 1 || c.Queue.Workers > 10000:
+		return errors.New("queue.workers: must be between 1 and 10000")
+	case c.Queue.RescueAfter <= c.Queue.JobTimeout:
+		return errors.New("queue.rescue_after: must exceed queue.job_timeout")
+	case !oneOf(c.Log.Level, "debug", "info", "warn", "error"):
+		return errors.New("log.level: must be debug, info, warn or error")
+	case !oneOf(c.Log.Format, "text", "json"):
+		return errors.New(`log.format: must be "text" or "json"`)
+	}
+	if err := c.Delivery.Validate(); err != nil {
+		return err
+	}
+	if c.Connectors.Coffrefort != nil {
+		if err := c.Connectors.Coffrefort.Validate(); err != nil {
+			return connectors.PrefixConfigError("connectors.coffrefort", err)
+		}
+	}
+	return nil
+}
+
+func oneOf(v string, allowed ...string) bool {
+	for _, a := range allowed {
+		if v == a {
+			return true
+		}
+	}
+	return false
+}
+
+// LoadConfig reads a YAML file strictly (unknown keys are errors), applies
+// the environment, defaults, and validates.
+func LoadConfig(path string) (Config, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("reading config: %w", err)
+	}
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		return Config{}, fmt.Errorf("parsing config %s: %w", path, err)
+	}
+	c = c.ApplyEnv(os.Getenv).WithDefaults()
+	if err := c.Validate(); err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// ApplyEnv overrides c with RELAIS_LISTEN, RELAIS_STORE_DRIVER,
+// RELAIS_STORE_DSN, RELAIS_ENCRYPTION_KEYS and RELAIS_LOG_LEVEL when set.
+func (c Config) ApplyEnv(getenv func(string) string) Config {
+	set := func(dst *string, name string) {
+		if v := strings.TrimSpace(getenv(name)); v != "" {
+			*dst = v
+		}
+	}
+	set(&c.Listen, "RELAIS_LISTEN")
+	set(&c.Store.Driver, "RELAIS_STORE_DRIVER")
+	dsn, keys := string(c.Store.DSN), string(c.Encryption.Keys)
+	set(&dsn, "RELAIS_STORE_DSN")
+	set(&keys, "RELAIS_ENCRYPTION_KEYS")
+	c.Store.DSN, c.Encryption.Keys = connectors.Secret(dsn), connectors.Secret(keys)
+	set(&c.Log.Level, "RELAIS_LOG_LEVEL")
+	return c
+}

@@ -1,0 +1,236 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/riverqueue/river"
+
+	"github.com/relais-dev/relais/connectors"
+	"github.com/relais-dev/relais/connectors/coffrefort"
+	"github.com/relais-dev/relais/gateway/api"
+	"github.com/relais-dev/relais/gateway/delivery"
+	"github.com/relais-dev/relais/gateway/store"
+	"github.com/relais-dev/relais/gateway/vault"
+)
+
+// Deps are the gateway's injected collaborators; all may be zero.
+type Deps struct {
+	Logger *slog.Logger
+	Now    func() time.Time
+	// Registry receives every metric. Default: a fresh registry.
+	Registry *prometheus.Registry
+	// Connectors replaces the registry built from the configuration.
+	Connectors *connectors.Registry
+}
+
+// Gateway is a running Relais server.
+type Gateway struct {
+	cfg      Config
+	logger   *slog.Logger
+	now      func() time.Time
+	reg      *prometheus.Registry
+	store    *store.Store
+	conns    *connectors.Registry
+	api      *api.Server
+	workers  *river.Workers
+	periodic []*river.PeriodicJob
+
+	mu          sync.Mutex
+	started     bool
+	stopped     bool
+	listener    net.Listener
+	httpServer  *http.Server
+	serveDone   chan error
+	stopWorkers func(context.Context) error
+	running     atomic.Bool
+}
+
+// New opens the store and builds the connectors, workers and API. It
+// starts nothing.
+func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	if deps.Registry == nil {
+		deps.Registry = prometheus.NewRegistry()
+		deps.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	keys, err := vault.ParseKeys(cfg.Encryption.Keys.Reveal(), cfg.Encryption.ActiveKey)
+	if err != nil {
+		return nil, fmt.Errorf("encryption.keys: %w", err)
+	}
+	conns := deps.Connectors
+	if conns == nil {
+		conns, err = NewConnectors(cfg.Connectors, connectors.Deps{
+			Metrics: connectors.NewMetrics(deps.Registry), Logger: deps.Logger, Now: deps.Now,
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	st, err := store.Open(ctx, store.Options{
+		Driver: cfg.Store.Driver, DSN: cfg.Store.DSN.Reveal(), MaxConns: cfg.Store.MaxConns,
+		Keyring: keys, Now: deps.Now, Logger: deps.Logger,
+	})
+	if err != nil {
+		return nil, err
+	}
+	g := &Gateway{cfg: cfg, logger: deps.Logger, now: deps.Now, reg: deps.Registry, store: st, conns: conns}
+
+	g.workers = river.NewWorkers()
+	river.AddWorker(g.workers, delivery.NewWorker(st, conns, cfg.Delivery, delivery.NewMetrics(deps.Registry), deps.Logger, deps.Now))
+	sealJob, sealWorker := st.PeriodicSealJob(cfg.Queue.JournalSealInterval)
+	river.AddWorker(g.workers, sealWorker)
+	g.periodic = []*river.PeriodicJob{sealJob}
+
+	deps.Registry.MustRegister(&queueCollector{store: st, desc: queueDesc})
+	g.api = api.New(cfg.API, api.Deps{
+		Store: st, Connectors: conns, WorkersRunning: g.running.Load,
+		Registry: deps.Registry, Logger: deps.Logger, Now: deps.Now,
+	})
+	return g, nil
+}
+
+// NewConnectors builds the registry of the configured destinations.
+func NewConnectors(cfg ConnectorsConfig, deps connectors.Deps) (*connectors.Registry, error) {
+	reg := connectors.NewRegistry()
+	if cfg.Coffrefort != nil {
+		c, err := coffrefort.New("coffrefort", *cfg.Coffrefort, deps)
+		if err != nil {
+			return nil, fmt.Errorf("building connector coffrefort: %w", err)
+		}
+		reg.Register(c)
+	}
+	return reg, nil
+}
+
+// Store returns the gateway's store.
+func (g *Gateway) Store() *store.Store { return g.store }
+
+// Handler returns the HTTP API.
+func (g *Gateway) Handler() http.Handler { return g.api }
+
+// Addr returns the address the API listens on, once started.
+func (g *Gateway) Addr() string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.listener == nil {
+		return ""
+	}
+	return g.listener.Addr().String()
+}
+
+// Start migrates the store if configured to, starts the delivery workers,
+// and serves the API on cfg.Listen. Pass listen = false to start only the
+// workers (tests serving the Handler themselves).
+func (g *Gateway) Start(ctx context.Context, listen bool) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.started {
+		return errors.New("gateway: already started")
+	}
+	g.started = true
+	if *g.cfg.Store.AutoMigrate {
+		if err := g.store.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrating store: %w", err)
+		}
+	}
+	stop, err := g.store.StartWorkers(ctx, store.QueueConfig{
+		Workers: g.workers, MaxWorkers: g.cfg.Queue.Workers, JobTimeout: g.cfg.Queue.JobTimeout,
+		RescueStuckJobsAfter: g.cfg.Queue.RescueAfter, FetchCooldown: g.cfg.Queue.FetchCooldown,
+		FetchPollInterval: g.cfg.Queue.FetchPollInterval, PeriodicJobs: g.periodic,
+		Logger: g.logger.With(slog.String("component", "river")),
+	})
+	if err != nil {
+		return err
+	}
+	g.stopWorkers = stop
+	g.running.Store(true)
+	if !listen {
+		return nil
+	}
+	ln, err := net.Listen("tcp", g.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", g.cfg.Listen, err)
+	}
+	g.listener = ln
+	g.httpServer = &http.Server{
+		Handler:           g.api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       5 * time.Minute,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(g.logger.Handler(), slog.LevelWarn),
+	}
+	g.serveDone = make(chan error, 1)
+	go func() { g.serveDone <- g.httpServer.Serve(ln) }()
+	g.logger.Info("relais gateway started", slog.String("listen", ln.Addr().String()), slog.String("store", g.store.Driver()))
+	return nil
+}
+
+// Stop stops serving, lets jobs in progress finish (bounded by ctx), and
+// closes the store. It is idempotent.
+func (g *Gateway) Stop(ctx context.Context) error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.stopped {
+		return nil
+	}
+	g.stopped = true
+	var errs []error
+	if g.httpServer != nil {
+		if err := g.httpServer.Shutdown(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("shutting down http server: %w", err))
+		}
+		if err := <-g.serveDone; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			errs = append(errs, fmt.Errorf("serving http: %w", err))
+		}
+	}
+	if g.stopWorkers != nil {
+		g.running.Store(false)
+		if err := g.stopWorkers(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stopping workers: %w", err))
+		}
+	}
+	g.store.Close()
+	return errors.Join(errs...)
+}
+
+var queueDesc = prometheus.NewDesc("relais_queue_jobs", "Jobs in the durable queue, by state.", []string{"state"}, nil)
+
+// queueCollector reads the queue depth from the store at scrape time.
+type queueCollector struct {
+	store *store.Store
+	desc  *prometheus.Desc
+}
+
+func (c *queueCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	depth, err := c.store.QueueDepth(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.desc, err)
+		return
+	}
+	for _, state := range []string{"available", "scheduled", "running", "retryable", "completed", "cancelled", "discarded", "pending"} {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(depth[state]), state)
+	}
+}

@@ -1,0 +1,117 @@
+package coffrefort
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// grant is what an access token stands for.
+type grant struct {
+	clientID string
+	scopes   scope
+	expires  time.Time
+}
+
+// pruneEvery is how many tokens are issued between sweeps of expired ones.
+const pruneEvery = 1024
+
+type tokenRequest struct {
+	GrantType    string `json:"grant_type"`
+	Scope        string `json:"scope"`
+	ClientID     string `json:"client_id"`
+	ClientSecret string `json:"client_secret"`
+}
+
+type tokenResponse struct {
+	AccessToken string `json:"access_token"`
+	TokenType   string `json:"token_type"`
+	ExpiresIn   int64  `json:"expires_in"`
+	Scope       string `json:"scope"`
+}
+
+// oauthError is the RFC 6749 error body of the token endpoint.
+type oauthError struct {
+	Error       string `json:"error"`
+	Description string `json:"error_description"`
+}
+
+func oauthReply(status int, code, description string) reply {
+	return jsonReply(status, oauthError{Error: code, Description: description})
+}
+
+// token serves POST /api/token: the OAuth2 client-credentials grant, with
+// a JSON body.
+func (s *Server) token(c *call) reply {
+	var req tokenRequest
+	if _, ok := decodeJSON(c, &req); !ok {
+		return oauthReply(http.StatusBadRequest, "invalid_request", "The request body must be a JSON object with grant_type, scope, client_id and client_secret.")
+	}
+	if req.GrantType != "client_credentials" {
+		return oauthReply(http.StatusBadRequest, "unsupported_grant_type", "The authorization grant type is not supported by the authorization server.")
+	}
+	scopes, err := parseScope(req.Scope)
+	if err != nil {
+		return oauthReply(http.StatusBadRequest, "invalid_scope", "The requested scope is invalid, unknown, or malformed.")
+	}
+	idOK := subtle.ConstantTimeCompare([]byte(req.ClientID), []byte(s.opts.ClientID)) == 1
+	secretOK := subtle.ConstantTimeCompare([]byte(req.ClientSecret), []byte(s.opts.ClientSecret)) == 1
+	if !idOK || !secretOK {
+		return oauthReply(http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
+	}
+
+	tok := rand.Text()
+	s.mu.Lock()
+	st := s.state
+	st.tokens[tok] = grant{clientID: req.ClientID, scopes: scopes, expires: c.now.Add(s.opts.TokenTTL)}
+	if st.issuedSincePrune++; st.issuedSincePrune >= pruneEvery {
+		st.issuedSincePrune = 0
+		for k, g := range st.tokens {
+			if !c.now.Before(g.expires) {
+				delete(st.tokens, k)
+			}
+		}
+	}
+	s.mu.Unlock()
+	s.tokensIssued.Add(1)
+
+	return jsonReply(http.StatusOK, tokenResponse{
+		AccessToken: tok,
+		TokenType:   "Bearer",
+		ExpiresIn:   int64(s.opts.TokenTTL / time.Second),
+		Scope:       scopes.String(),
+	})
+}
+
+// JWT error messages, in lexik-JWT's words.
+const (
+	msgTokenMissing = "JWT Token not found"
+	msgTokenExpired = "Expired JWT Token"
+	msgTokenInvalid = "Invalid JWT Token"
+)
+
+// authenticate checks the bearer token of r. When it fails, the reply is
+// the 401 to send.
+func (s *Server) authenticate(r *http.Request, now time.Time) (grant, reply, bool) {
+	fail := func(msg string) (grant, reply, bool) {
+		rp := jsonReply(http.StatusUnauthorized, jwtError{Code: http.StatusUnauthorized, Message: msg})
+		rp.challenge = true
+		return grant{}, rp, false
+	}
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+		return fail(msgTokenMissing)
+	}
+	s.mu.RLock()
+	g, known := s.state.tokens[tok]
+	s.mu.RUnlock()
+	switch {
+	case !known:
+		return fail(msgTokenInvalid)
+	case !now.Before(g.expires):
+		return fail(msgTokenExpired)
+	}
+	return g, reply{}, true
+}
