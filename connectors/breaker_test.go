@@ -31,7 +31,7 @@ func TestBreakerOpensOnConsecutiveFailures(t *testing.T) {
 	h.status.Store(http.StatusServiceUnavailable)
 	srv := newServer(t, h)
 	cfg := connectors.StackConfig{
-		Breaker: connectors.BreakerConfig{ConsecutiveFailures: 3, OpenTimeout: 50 * time.Millisecond},
+		Breaker: connectors.BreakerConfig{ConsecutiveFailures: 3, OpenTimeout: time.Minute},
 		Retry:   connectors.RetryConfig{Max: -1},
 	}
 	s := newStack(t, "outage", cfg, b.deps)
@@ -52,8 +52,8 @@ func TestBreakerOpensOnConsecutiveFailures(t *testing.T) {
 	if !errors.As(err, &boe) {
 		t.Fatalf("error = %v, want a *BreakerOpenError", err)
 	}
-	if boe.Destination != "outage" || boe.RetryIn <= 0 || boe.RetryIn > 50*time.Millisecond {
-		t.Errorf("BreakerOpenError = %+v, want RetryIn in (0, 50ms]", boe)
+	if boe.Destination != "outage" || boe.RetryIn <= 50*time.Second || boe.RetryIn > time.Minute {
+		t.Errorf("BreakerOpenError = %+v, want RetryIn just under a minute", boe)
 	}
 	if connectors.ClassOf(err) != connectors.Retryable {
 		t.Errorf("class = %v", connectors.ClassOf(err))
@@ -64,7 +64,30 @@ func TestBreakerOpensOnConsecutiveFailures(t *testing.T) {
 	if got := counterValue(t, b, "relais_connector_breaker_state", map[string]string{"destination": "outage"}); got != 2 {
 		t.Errorf("breaker_state gauge = %v, want 2", got)
 	}
+	if got := counterValue(t, b, "relais_connector_breaker_transitions_total", map[string]string{"destination": "outage", "to": "open"}); got != 1 {
+		t.Errorf("transitions to open = %v, want 1", got)
+	}
+	if logs := b.logs.String(); !contains(logs, `"level":"WARN","msg":"circuit breaker state changed"`) || !contains(logs, `"to":"open"`) {
+		t.Errorf("logs lack the transition to open:\n%s", logs)
+	}
+}
 
+func TestBreakerClosesAfterAGoodProbe(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	h := &switchable{}
+	h.status.Store(http.StatusBadGateway)
+	srv := newServer(t, h)
+	cfg := connectors.StackConfig{
+		Breaker: connectors.BreakerConfig{ConsecutiveFailures: 2, OpenTimeout: 20 * time.Millisecond},
+		Retry:   connectors.RetryConfig{Max: -1},
+	}
+	s := newStack(t, "flapping", cfg, b.deps)
+	for range 2 {
+		if _, _, err := get(t, s, srv.URL); err != nil {
+			t.Fatal(err)
+		}
+	}
 	// The platform recovers; once OpenTimeout has passed, a probe closes
 	// the breaker.
 	h.status.Store(http.StatusOK)
@@ -76,18 +99,15 @@ func TestBreakerOpensOnConsecutiveFailures(t *testing.T) {
 		t.Errorf("breaker = %s after a good probe, want closed", got)
 	}
 	for _, to := range []string{"open", "half-open", "closed"} {
-		if got := counterValue(t, b, "relais_connector_breaker_transitions_total", map[string]string{"destination": "outage", "to": to}); got != 1 {
+		if got := counterValue(t, b, "relais_connector_breaker_transitions_total", map[string]string{"destination": "flapping", "to": to}); got != 1 {
 			t.Errorf("transitions to %s = %v, want 1", to, got)
 		}
 	}
-	if got := counterValue(t, b, "relais_connector_breaker_state", map[string]string{"destination": "outage"}); got != 0 {
+	if got := counterValue(t, b, "relais_connector_breaker_state", map[string]string{"destination": "flapping"}); got != 0 {
 		t.Errorf("breaker_state gauge = %v, want 0", got)
 	}
-	logs := b.logs.String()
-	for _, want := range []string{`"level":"WARN","msg":"circuit breaker state changed"`, `"to":"open"`, `"to":"closed"`} {
-		if !contains(logs, want) {
-			t.Errorf("logs lack %s:\n%s", want, logs)
-		}
+	if logs := b.logs.String(); !contains(logs, `"level":"INFO","msg":"circuit breaker state changed"`) || !contains(logs, `"to":"closed"`) {
+		t.Errorf("logs lack the transition to closed:\n%s", logs)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/relais-dev/relais/gateway/loadtest"
 )
@@ -24,6 +25,7 @@ func runBench(ctx context.Context, args []string, e env) error {
 	workers := fs.Int("workers", 100, "delivery workers")
 	size := fs.Int("document-size", 4096, "document size in bytes")
 	asJSON := fs.Bool("json", false, "print the result as JSON")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -35,6 +37,17 @@ func runBench(ctx context.Context, args []string, e env) error {
 		return fmt.Errorf("creating bench directory: %w", err)
 	}
 	defer os.RemoveAll(dir)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("creating CPU profile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("starting CPU profile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	res, err := loadtest.Run(ctx, loadtest.Options{
 		Driver: *driver, DSN: *dsn, DataDir: dir, Submissions: *n, Clients: *clients,
 		Rate: *rate, LatencySubmissions: *latN, Workers: *workers, DocumentSize: *size,

@@ -29,10 +29,12 @@ func runSandbox(ctx context.Context, args []string, e env) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	logger := e.logger
-	if logger == nil {
-		logger = slog.New(slog.NewTextHandler(stderrOr(e), &slog.HandlerOptions{Level: slog.LevelWarn}))
+	// The sandbox's console is for people: warnings only, unless asked.
+	level := e.getenv("RELAIS_LOG_LEVEL")
+	if level == "" {
+		level = "warn"
 	}
+	logger := newLogger(gateway.LogConfig{Level: level, Format: "text"}, stderrOr(e))
 
 	sb, err := startSandbox(ctx, sandboxOptions{Listen: *listen, DataDir: *dataDir, APIKey: e.getenv("RELAIS_SANDBOX_API_KEY"), Logger: logger})
 	if err != nil {

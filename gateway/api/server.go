@@ -28,6 +28,7 @@ type Store interface {
 	Authenticate(ctx context.Context, secret string) (store.APIKey, error)
 	CreateSubmission(ctx context.Context, n store.NewSubmission) (store.Submission, bool, error)
 	GetSubmission(ctx context.Context, tenantID, id string) (store.Submission, error)
+	FindSubmission(ctx context.Context, tenantID, idempotencyKey string, requestHash []byte) (store.Submission, error)
 	GetDelivery(ctx context.Context, tenantID, id string) (store.Delivery, error)
 	ReplayDelivery(ctx context.Context, tenantID, apiKeyID, deliveryID string) (store.Delivery, error)
 	Ready(ctx context.Context) error
@@ -85,6 +86,9 @@ type Server struct {
 	metrics *httpMetrics
 	auth    authCache
 	routes  []string
+	// unmatched answers requests no route matches: 404, or 405 when the
+	// path exists with another method.
+	unmatched http.Handler
 }
 
 // New builds the server and its routes.
@@ -113,9 +117,7 @@ func New(cfg Config, deps Deps) *Server {
 	s.handle("GET /v1/deliveries/{id}", s.authenticated(s.getDelivery))
 	s.handle("POST /v1/deliveries/{id}/replay", s.authenticated(s.replayDelivery))
 	s.handle("GET /v1/connectors", s.authenticated(s.listConnectors))
-	s.mux.Handle("/", s.instrument("unmatched", s.errorHandler(func(http.ResponseWriter, *http.Request) error {
-		return &Error{Status: http.StatusNotFound, Code: "route_not_found", Title: "Not found", Detail: "No such route; see /v1/openapi.json."}
-	})))
+	s.unmatched = s.instrument("unmatched", s.errorHandler(s.noRoute))
 	return s
 }
 
@@ -127,7 +129,28 @@ func (s *Server) Routes() []string { return s.routes }
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r = r.WithContext(context.WithValue(r.Context(), requestIDKey{}, incomingRequestID(r)))
 	w.Header().Set("X-Request-Id", requestID(r.Context()))
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.unmatched.ServeHTTP(w, r)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
+}
+
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		return &Error{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Title: "Method not allowed",
+			Detail: "This route answers " + strings.Join(allow, ", ") + "."}
+	}
+	return &Error{Status: http.StatusNotFound, Code: "route_not_found", Title: "Not found", Detail: "No such route; see /v1/openapi.json."}
 }
 
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
@@ -321,7 +344,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	defer cancel()
 	res := readiness{Status: "ready", Checks: map[string]string{"store": "ok", "workers": "ok"}}
 	if err := s.deps.Store.Ready(ctx); err != nil {
-		res.Status, res.Checks["store"] = "not_ready", err.Error()
+		// The cause may name hosts and users: log it, do not show it.
+		s.logger.LogAttrs(r.Context(), slog.LevelWarn, "not ready", slog.String("request_id", requestID(r.Context())), slog.String("error", err.Error()))
+		res.Status, res.Checks["store"] = "not_ready", "the store is unreachable or has pending migrations (see the logs)"
 	}
 	if !s.deps.WorkersRunning() {
 		res.Status, res.Checks["workers"] = "not_ready", "delivery workers are not running"

@@ -2,17 +2,21 @@ package api
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/relais-dev/relais/gateway/delivery"
 	"github.com/relais-dev/relais/gateway/store"
@@ -48,27 +52,25 @@ type DocumentRequest struct {
 }
 
 // DecodeSubmission reads a submission body, at most limit bytes, and
-// returns it with the SHA-256 of the raw body. Errors are *Error values
-// naming the field, or the byte offset of a syntax error.
+// returns it with the SHA-256 of the raw body. Decoding is strict: member
+// names match exactly, an unknown or duplicate member is an error, and so
+// is anything after the object. Errors are *Error values naming the field
+// by its path (document_deposit.beneficiary.birth_date, destinations[0]),
+// or the byte offset of a syntax error.
 func DecodeSubmission(body io.Reader, limit int64) (*SubmissionRequest, [32]byte, error) {
 	h := sha256.New()
-	lr := &limitedReader{r: body, n: limit, limit: limit}
-	dec := json.NewDecoder(io.TeeReader(lr, h))
-	dec.DisallowUnknownFields()
-	var req SubmissionRequest
-	if err := dec.Decode(&req); err != nil {
+	lr := &limitedReader{r: body, n: limit, limit: limit, blank: true}
+	var req *SubmissionRequest
+	if err := json.UnmarshalRead(io.TeeReader(lr, h), &req, json.RejectUnknownMembers(true)); err != nil {
 		return nil, [32]byte{}, decodeError(err, lr)
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		if lr.exceeded {
-			return nil, [32]byte{}, tooLarge(limit)
-		}
-		return nil, [32]byte{}, &Error{Status: http.StatusBadRequest, Code: "trailing_data", Title: "Malformed JSON",
-			Detail: "The body must hold exactly one JSON object.", Offset: dec.InputOffset()}
+	if req == nil {
+		return nil, [32]byte{}, &Error{Status: http.StatusBadRequest, Code: "invalid_type", Title: "Wrong type", Field: "(body)",
+			Detail: "The body must be a JSON object, not null."}
 	}
 	var sum [32]byte
 	h.Sum(sum[:0])
-	return &req, sum, nil
+	return req, sum, nil
 }
 
 // limitedReader is io.LimitReader that remembers it hit its limit.
@@ -76,6 +78,8 @@ type limitedReader struct {
 	r        io.Reader
 	n, limit int64
 	exceeded bool
+	// blank stays true while only JSON whitespace has been read.
+	blank bool
 }
 
 func (l *limitedReader) Read(p []byte) (int, error) {
@@ -93,6 +97,9 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	}
 	n, err := l.r.Read(p)
 	l.n -= int64(n)
+	if l.blank && len(bytes.TrimLeft(p[:n], " \t\r\n")) > 0 {
+		l.blank = false
+	}
 	return n, err
 }
 
@@ -103,36 +110,70 @@ func tooLarge(limit int64) *Error {
 		Detail: fmt.Sprintf("The body must be at most %d bytes.", limit)}
 }
 
+// fieldPath turns a JSON Pointer into the field path the API reports:
+// /document_deposit/beneficiary/birth_date → document_deposit.beneficiary.birth_date,
+// /destinations/0 → destinations[0].
+func fieldPath(p jsontext.Pointer) string {
+	var b strings.Builder
+	for tok := range p.Tokens() {
+		if _, err := strconv.Atoi(tok); err == nil && b.Len() > 0 {
+			b.WriteString("[" + tok + "]")
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(tok)
+	}
+	if b.Len() == 0 {
+		return "(body)"
+	}
+	return b.String()
+}
+
 func decodeError(err error, lr *limitedReader) error {
 	var (
-		syntax *json.SyntaxError
-		typ    *json.UnmarshalTypeError
-		b64    base64.CorruptInputError
+		syntax   *jsontext.SyntacticError
+		semantic *json.SemanticError
 	)
 	switch {
 	case lr.exceeded || errors.Is(err, errBodyTooLarge):
 		return tooLarge(lr.limit)
-	case errors.Is(err, io.EOF):
+	case errors.Is(err, io.ErrUnexpectedEOF) && lr.blank:
 		return &Error{Status: http.StatusBadRequest, Code: "empty_body", Title: "Malformed JSON", Detail: "The body is empty; send a JSON object."}
 	case errors.Is(err, io.ErrUnexpectedEOF):
 		return &Error{Status: http.StatusBadRequest, Code: "malformed_json", Title: "Malformed JSON", Detail: "The JSON body ends too early."}
+	case errors.As(err, &syntax) && errors.Is(syntax.Err, jsontext.ErrDuplicateName):
+		field := fieldPath(syntax.JSONPointer)
+		return &Error{Status: http.StatusBadRequest, Code: "duplicate_field", Title: "Duplicate field", Field: field,
+			Detail: fmt.Sprintf("The field %s appears twice.", field), Offset: syntax.ByteOffset}
+	case errors.As(err, &syntax) && syntax.Err != nil && strings.Contains(syntax.Err.Error(), "after top-level value"):
+		return &Error{Status: http.StatusBadRequest, Code: "trailing_data", Title: "Malformed JSON",
+			Detail: "The body must hold exactly one JSON object.", Offset: syntax.ByteOffset}
 	case errors.As(err, &syntax):
-		return &Error{Status: http.StatusBadRequest, Code: "malformed_json", Title: "Malformed JSON",
-			Detail: "The body is not valid JSON: " + strings.TrimPrefix(syntax.Error(), "json: ") + ".", Offset: syntax.Offset}
-	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			field = "(body)"
+		detail := "The body is not valid JSON"
+		if syntax.Err != nil {
+			detail += ": " + syntax.Err.Error()
 		}
+		return &Error{Status: http.StatusBadRequest, Code: "malformed_json", Title: "Malformed JSON",
+			Detail: detail + ".", Offset: syntax.ByteOffset}
+	case errors.As(err, &semantic) && errors.Is(semantic.Err, json.ErrUnknownName):
+		field := fieldPath(semantic.JSONPointer)
+		return &Error{Status: http.StatusBadRequest, Code: "unknown_field", Title: "Unknown field", Field: field,
+			Detail: fmt.Sprintf("The field %s is not part of the API (names are case-sensitive).", field)}
+	case errors.As(err, &semantic):
+		field := fieldPath(semantic.JSONPointer)
+		if field == "document_deposit.content" && semantic.JSONKind == '"' {
+			return &Error{Status: http.StatusBadRequest, Code: "invalid_base64", Title: "Wrong type", Field: field,
+				Detail: "document_deposit.content must be a string of standard, padded base64."}
+		}
+		want := "another type"
+		if semantic.GoType != nil {
+			want = jsonTypeName(semantic.GoType.String())
+		}
+		got := semantic.JSONKind.String()
 		return &Error{Status: http.StatusBadRequest, Code: "invalid_type", Title: "Wrong type", Field: field,
-			Detail: fmt.Sprintf("%s must be %s, not a JSON %s.", field, jsonTypeName(typ.Type.String()), typ.Value), Offset: typ.Offset}
-	case errors.As(err, &b64):
-		return &Error{Status: http.StatusBadRequest, Code: "invalid_base64", Title: "Wrong type", Field: "document_deposit.content",
-			Detail: fmt.Sprintf("document_deposit.content must be standard, padded base64; bad input at byte %d.", int64(b64))}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return &Error{Status: http.StatusBadRequest, Code: "unknown_field", Title: "Unknown field", Field: name,
-			Detail: fmt.Sprintf("The field %q is not part of the API.", name)}
+			Detail: fmt.Sprintf("%s must be %s, not a JSON %s.", field, want, got), Offset: semantic.ByteOffset}
 	default:
 		return &Error{Status: http.StatusBadRequest, Code: "malformed_json", Title: "Malformed JSON", Detail: "The body could not be read as JSON.", Err: err}
 	}
@@ -207,6 +248,14 @@ func (s *Server) createSubmission(w http.ResponseWriter, r *http.Request) error 
 	}
 	n, err := s.validateSubmission(req)
 	if err != nil {
+		// A retry of a request accepted before a configuration change
+		// (a connector removed, a lower size limit) still gets its answer.
+		if prev, perr := s.deps.Store.FindSubmission(r.Context(), key.TenantID, idemKey, hash[:]); perr == nil {
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.Header().Set("Location", "/v1/submissions/"+prev.ID)
+			writeJSON(w, http.StatusAccepted, "application/json", acceptedView(prev))
+			return nil
+		}
 		return err
 	}
 	n.TenantID, n.APIKeyID, n.IdempotencyKey, n.RequestHash = key.TenantID, key.ID, idemKey, hash[:]
@@ -329,8 +378,12 @@ type acceptedSubmission struct {
 // acceptedView holds only what never changes, so a replayed request gets
 // byte for byte the answer the first one got.
 func acceptedView(sub store.Submission) acceptedSubmission {
-	v := acceptedSubmission{ID: sub.ID, IdempotencyKey: sub.IdempotencyKey, CreatedAt: sub.CreatedAt, Href: "/v1/submissions/" + sub.ID}
-	for _, d := range sub.Deliveries {
+	v := acceptedSubmission{ID: sub.ID, IdempotencyKey: sub.IdempotencyKey, CreatedAt: sub.CreatedAt.Truncate(time.Microsecond), Href: "/v1/submissions/" + sub.ID}
+	deliveries := slices.Clone(sub.Deliveries)
+	slices.SortFunc(deliveries, func(a, b store.Delivery) int {
+		return cmp.Or(cmp.Compare(a.Destination, b.Destination), cmp.Compare(a.ID, b.ID))
+	})
+	for _, d := range deliveries {
 		v.Deliveries = append(v.Deliveries, deliveryRef{ID: d.ID, Destination: d.Destination, Href: "/v1/deliveries/" + d.ID})
 	}
 	return v

@@ -19,6 +19,7 @@ import (
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/coffrefort"
 	"github.com/relais-dev/relais/gateway"
+	"github.com/relais-dev/relais/gateway/store"
 	"github.com/relais-dev/relais/gateway/vault"
 	"github.com/relais-dev/relais/mocks"
 	mockcoffrefort "github.com/relais-dev/relais/mocks/coffrefort"
@@ -118,9 +119,15 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	defer func() { _ = safe.Stop(context.WithoutCancel(ctx)) }()
 
-	dsn := o.DSN
-	if o.Driver == "sqlite" {
-		dsn = filepath.Join(o.DataDir, "bench.db")
+	dsn := filepath.Join(o.DataDir, "bench.db")
+	if o.Driver == "postgres" {
+		// A fresh database per run: nothing left from a previous run skews it.
+		var drop func(context.Context) error
+		dsn, drop, err = store.CreateTempDatabase(ctx, o.DSN, "relais_bench")
+		if err != nil {
+			return Result{}, err
+		}
+		defer func() { _ = drop(context.WithoutCancel(ctx)) }()
 	}
 	cfg := gateway.Config{
 		Listen:     "127.0.0.1:0",

@@ -84,7 +84,7 @@ func DeliveryIdempotencyKey(deliveryID string) string { return "relais-" + deliv
 // returns the stored submission and replayed = true; with another request,
 // ErrIdempotencyConflict.
 func (s *Store) CreateSubmission(ctx context.Context, n NewSubmission) (sub Submission, replayed bool, err error) {
-	now := s.now().UTC()
+	now := s.now().UTC().Truncate(time.Microsecond)
 	sub = Submission{
 		ID: newID("sub"), TenantID: n.TenantID, APIKeyID: n.APIKeyID, IdempotencyKey: n.IdempotencyKey,
 		Kind: n.Kind, Categories: n.Categories, CreatedAt: now,
@@ -152,12 +152,9 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 	if !replayed {
 		return sub, false, nil
 	}
-	existing, err := s.submissionByKey(ctx, n.TenantID, n.IdempotencyKey)
+	existing, err := s.FindSubmission(ctx, n.TenantID, n.IdempotencyKey, n.RequestHash)
 	if err != nil {
 		return Submission{}, false, err
-	}
-	if !bytes.Equal(existing.requestHash, n.RequestHash) {
-		return Submission{}, false, ErrIdempotencyConflict
 	}
 	return existing, true, nil
 }
@@ -186,6 +183,20 @@ func (s *Store) scanSubmission(ctx context.Context, r row) (Submission, error) {
 
 func (s *Store) submissionByKey(ctx context.Context, tenantID, key string) (Submission, error) {
 	return s.scanSubmission(ctx, s.b.queryRow(ctx, `SELECT `+submissionColumns+` FROM relais_submissions WHERE tenant_id = $1 AND idempotency_key = $2`, tenantID, key))
+}
+
+// FindSubmission returns the tenant's submission made with idempotencyKey,
+// ErrNotFound when there is none, ErrIdempotencyConflict when it was made
+// with another request.
+func (s *Store) FindSubmission(ctx context.Context, tenantID, idempotencyKey string, requestHash []byte) (Submission, error) {
+	sub, err := s.submissionByKey(ctx, tenantID, idempotencyKey)
+	if err != nil {
+		return Submission{}, err
+	}
+	if !bytes.Equal(sub.requestHash, requestHash) {
+		return Submission{}, ErrIdempotencyConflict
+	}
+	return sub, nil
 }
 
 // GetSubmission returns a tenant's submission with its deliveries. Another
@@ -329,7 +340,7 @@ type Attempt struct {
 // RecordAttempt stores an attempt's outcome, unless the delivery has moved
 // on to another job (ErrStaleJob).
 func (s *Store) RecordAttempt(ctx context.Context, a Attempt) error {
-	now := s.now().UTC()
+	now := s.now().UTC().Truncate(time.Microsecond)
 	var (
 		next                     any
 		errKeyID                 any
@@ -368,7 +379,7 @@ WHERE id = $9 AND job_id = $10`,
 // attempt budget and the same idempotency key, so the platform cannot see
 // a duplicate.
 func (s *Store) ReplayDelivery(ctx context.Context, tenantID, apiKeyID, deliveryID string) (Delivery, error) {
-	now := s.now().UTC()
+	now := s.now().UTC().Truncate(time.Microsecond)
 	err := s.b.inTx(ctx, func(tx txn) error {
 		var status, destination, submissionID string
 		err := tx.queryRow(ctx, `SELECT status, destination, submission_id FROM relais_deliveries WHERE id = $1 AND tenant_id = $2`,
