@@ -69,7 +69,7 @@ func (c Config) Validate() error {
 // Store is what the worker needs of the store.
 type Store interface {
 	LoadWork(ctx context.Context, deliveryID string, jobID int64) (store.Work, error)
-	OpenBlob(ctx context.Context, blobID string) io.ReadCloser
+	OpenContent(ctx context.Context, w store.Work) io.ReadCloser
 	RecordAttempt(ctx context.Context, a store.Attempt) error
 }
 
@@ -221,11 +221,10 @@ func (w *Worker) buildDelivery(work store.Work) (*connectors.Delivery, error) {
 		if err := json.Unmarshal(work.Payload, &dep); err != nil {
 			return nil, fmt.Errorf("decoding document deposit: %w", err)
 		}
-		blobID := work.BlobID
 		d.Document = &connectors.DocumentDelivery{
 			DocumentDeposit: dep,
 			Open: func(ctx context.Context) (io.ReadCloser, error) {
-				return w.store.OpenBlob(ctx, blobID), nil
+				return w.store.OpenContent(ctx, work), nil
 			},
 		}
 	default:

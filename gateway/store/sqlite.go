@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,17 +11,32 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+	"modernc.org/sqlite"
 )
 
 type sqliteBackend struct {
-	db     *sql.DB
-	client *river.Client[*sql.Tx] // insert-only
+	// db is the single writer connection, shared with River.
+	db *sql.DB
+	// readers serve reads outside transactions: in WAL mode they run
+	// alongside the writer instead of queueing behind it.
+	readers *sql.DB
+	client  *river.Client[*sql.Tx] // insert-only
+	// checkpointer moves the WAL into the database in the background, so
+	// that no commit pays for a checkpoint.
+	stopCheckpointer context.CancelFunc
+	checkpointerDone chan struct{}
 }
+
+// sqliteCheckpointInterval is how often the background checkpoint runs.
+const sqliteCheckpointInterval = 500 * time.Millisecond
+
+// sqliteReaders is the size of the read pool.
+const sqliteReaders = 4
 
 // openSQLite opens (creating it if needed) the SQLite database at path, in
 // WAL mode. SQLite allows one writer at a time, so the pool holds a single
@@ -32,31 +48,75 @@ func openSQLite(ctx context.Context, path string) (*sqliteBackend, error) {
 		}
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)"} {
+	// Automatic checkpoints would stall whichever commit crosses the
+	// threshold; the backend's checkpointer does them instead.
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "synchronous(NORMAL)", "foreign_keys(1)", "wal_autocheckpoint(0)"} {
 		q.Add("_pragma", p)
 	}
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("opening sqlite database: %w", err)
-	}
+	dsn := "file:" + path + "?" + q.Encode()
+	db := sql.OpenDB(dsnConnector{dsn: dsn})
 	db.SetMaxOpenConns(1)
 	if err := db.PingContext(ctx); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("connecting to sqlite database: %w", err)
 	}
+	readers := sql.OpenDB(dsnConnector{dsn: dsn + "&" + url.Values{"_pragma": {"query_only(1)"}}.Encode()})
+	readers.SetMaxOpenConns(sqliteReaders)
+	readers.SetMaxIdleConns(sqliteReaders)
 	client, err := river.NewClient(riversqlite.New(db), &river.Config{})
 	if err != nil {
 		_ = db.Close()
+		_ = readers.Close()
 		return nil, fmt.Errorf("creating river client: %w", err)
 	}
-	return &sqliteBackend{db: db, client: client}, nil
+	b := &sqliteBackend{db: db, readers: readers, client: client, checkpointerDone: make(chan struct{})}
+	var cctx context.Context
+	cctx, b.stopCheckpointer = context.WithCancel(context.WithoutCancel(ctx))
+	go b.checkpoint(cctx, dsn)
+	return b, nil
 }
+
+// checkpoint runs PASSIVE checkpoints on a connection of its own until ctx
+// ends. A PASSIVE checkpoint never blocks the writer nor the readers.
+func (b *sqliteBackend) checkpoint(ctx context.Context, dsn string) {
+	defer close(b.checkpointerDone)
+	conn, err := stmtCacheDriver{base: &sqlite.Driver{}}.Open(dsn)
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	cc := conn.(*cachedConn)
+	tick := time.NewTicker(sqliteCheckpointInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			_, _ = cc.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)", nil)
+		}
+	}
+}
+
+// dsnConnector opens connections of the statement-caching SQLite driver.
+type dsnConnector struct{ dsn string }
+
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) {
+	return stmtCacheDriver{base: &sqlite.Driver{}}.Open(c.dsn)
+}
+
+func (c dsnConnector) Driver() driver.Driver { return stmtCacheDriver{base: &sqlite.Driver{}} }
 
 func (b *sqliteBackend) name() string { return "sqlite" }
 
 func (b *sqliteBackend) ping(ctx context.Context) error { return b.db.PingContext(ctx) }
 
-func (b *sqliteBackend) close() { _ = b.db.Close() }
+func (b *sqliteBackend) close() {
+	b.stopCheckpointer()
+	<-b.checkpointerDone
+	_ = b.readers.Close()
+	_ = b.db.Close()
+}
 
 // sqliteQuery rewrites PostgreSQL placeholders $N to SQLite's ?N.
 func sqliteQuery(q string) string { return strings.ReplaceAll(q, "$", "?") }
@@ -109,11 +169,11 @@ func (b *sqliteBackend) exec(ctx context.Context, query string, args ...any) (in
 }
 
 func (b *sqliteBackend) query(ctx context.Context, query string, args ...any) (rows, error) {
-	return sqliteQuerier{b.db}.query(ctx, query, args...)
+	return sqliteQuerier{b.readers}.query(ctx, query, args...)
 }
 
 func (b *sqliteBackend) queryRow(ctx context.Context, query string, args ...any) row {
-	return sqliteQuerier{b.db}.queryRow(ctx, query, args...)
+	return sqliteQuerier{b.readers}.queryRow(ctx, query, args...)
 }
 
 type sqliteTx struct {

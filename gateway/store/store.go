@@ -335,29 +335,36 @@ type BlobReader struct {
 	seq    int
 	buf    []byte
 	done   bool
+	// chunks, when known, stops reading without asking for one more; the
+	// first chunk may come preloaded, still sealed.
+	chunks   int
+	firstKey string
+	first    []byte
 }
 
 // OpenBlob returns a reader of the blob's content.
 func (s *Store) OpenBlob(ctx context.Context, blobID string) io.ReadCloser {
-	return &BlobReader{s: s, ctx: ctx, blobID: blobID}
+	return &BlobReader{s: s, ctx: ctx, blobID: blobID, chunks: -1}
 }
 
 // Read implements io.Reader.
 func (r *BlobReader) Read(p []byte) (int, error) {
 	for len(r.buf) == 0 {
-		if r.done {
+		if r.done || (r.chunks >= 0 && r.seq >= r.chunks) {
 			return 0, io.EOF
 		}
-		var (
-			keyID  string
-			sealed []byte
-		)
-		err := r.s.b.queryRow(r.ctx, `SELECT key_id, data FROM relais_blob_chunks WHERE blob_id = $1 AND seq = $2`, r.blobID, r.seq).Scan(&keyID, &sealed)
-		if errors.Is(err, errNoRows) {
-			r.done = true
-			continue
-		} else if err != nil {
-			return 0, fmt.Errorf("reading blob chunk: %w", err)
+		keyID, sealed := r.firstKey, r.first
+		if r.seq > 0 || sealed == nil {
+			err := r.s.b.queryRow(r.ctx, `SELECT key_id, data FROM relais_blob_chunks WHERE blob_id = $1 AND seq = $2`, r.blobID, r.seq).Scan(&keyID, &sealed)
+			if errors.Is(err, errNoRows) {
+				if r.chunks >= 0 {
+					return 0, fmt.Errorf("reading blob: chunk %d of %d is missing", r.seq, r.chunks)
+				}
+				r.done = true
+				continue
+			} else if err != nil {
+				return 0, fmt.Errorf("reading blob chunk: %w", err)
+			}
 		}
 		plain, err := r.s.keys.Open(keyID, sealed, chunkAAD(r.blobID, r.seq))
 		if err != nil {

@@ -148,11 +148,12 @@ func testSubmissions(t *testing.T, s *store.Store) {
 	if string(w.Payload) != `{"beneficiary":{"last_name":"Dupont"}}` || w.BlobID == "" {
 		t.Fatalf("LoadWork payload %q blob %q", w.Payload, w.BlobID)
 	}
-	r := s.OpenBlob(ctx, w.BlobID)
-	back, err := io.ReadAll(r)
-	_ = r.Close()
-	if err != nil || !bytes.Equal(back, content) {
-		t.Fatalf("blob round trip: %d bytes, want %d, %v", len(back), len(content), err)
+	for name, r := range map[string]io.ReadCloser{"OpenContent": s.OpenContent(ctx, w), "OpenBlob": s.OpenBlob(ctx, w.BlobID)} {
+		back, err := io.ReadAll(r)
+		_ = r.Close()
+		if err != nil || !bytes.Equal(back, content) {
+			t.Fatalf("%s round trip: %d bytes, want %d, %v", name, len(back), len(content), err)
+		}
 	}
 	if _, err := s.LoadWork(ctx, d.ID, d.JobID+1000); !errors.Is(err, store.ErrStaleJob) {
 		t.Fatalf("LoadWork with another job: %v", err)

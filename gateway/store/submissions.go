@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -97,11 +98,11 @@ func (s *Store) CreateSubmission(ctx context.Context, n NewSubmission) (sub Subm
 	}
 	err = s.b.inTx(ctx, func(tx txn) error {
 		inserted, err := tx.exec(ctx, `INSERT INTO relais_submissions
-(id, tenant_id, api_key_id, idempotency_key, request_hash, kind, categories, payload_key_id, payload, blob_id, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+(id, tenant_id, api_key_id, idempotency_key, request_hash, kind, categories, payload_key_id, payload, blob_id, blob_chunks, created_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
 			sub.ID, sub.TenantID, sub.APIKeyID, sub.IdempotencyKey, n.RequestHash, sub.Kind,
-			strings.Join(sub.Categories, ","), keyID, sealedPayload, blobID, micros(now))
+			strings.Join(sub.Categories, ","), keyID, sealedPayload, blobID, len(n.Content), micros(now))
 		if err != nil {
 			return fmt.Errorf("inserting submission: %w", err)
 		}
@@ -213,7 +214,7 @@ d.attempts, d.next_attempt_at, COALESCE(d.job_id, 0), COALESCE(d.error_key_id, '
 
 const deliveryFrom = ` FROM relais_deliveries d LEFT JOIN river_job j ON j.id = d.job_id `
 
-func (s *Store) scanDelivery(r row) (Delivery, error) {
+func (s *Store) scanDelivery(r row, extra ...any) (Delivery, error) {
 	var (
 		d               Delivery
 		next, receiptAt *int64
@@ -223,8 +224,9 @@ func (s *Store) scanDelivery(r row) (Delivery, error) {
 		updated         int64
 		status          string
 	)
-	if err := r.Scan(&d.ID, &d.SubmissionID, &d.TenantID, &d.Destination, &d.IdempotencyKey, &status,
-		&d.Attempts, &next, &d.JobID, &errKeyID, &sealedErr, &receiptID, &receiptAt, &updated); err != nil {
+	dest := append([]any{&d.ID, &d.SubmissionID, &d.TenantID, &d.Destination, &d.IdempotencyKey, &status,
+		&d.Attempts, &next, &d.JobID, &errKeyID, &sealedErr, &receiptID, &receiptAt, &updated}, extra...)
+	if err := r.Scan(dest...); err != nil {
 		return Delivery{}, err
 	}
 	d.Status = DeliveryStatus(status)
@@ -283,33 +285,42 @@ type Work struct {
 	Categories []string
 	Payload    []byte
 	// BlobID names the content, empty when there is none; read it with
-	// OpenBlob.
+	// OpenContent.
 	BlobID string
+	// chunks is the number of content chunks; first is the first one,
+	// sealed, read along with the delivery.
+	chunks   int
+	firstKey string
+	first    []byte
 }
 
-// LoadWork reads what delivery job jobID needs. It returns ErrStaleJob when
-// the delivery no longer waits for that job (it was replayed, or is done).
+// LoadWork reads, in one query, what delivery job jobID needs, the first
+// content chunk included. It returns ErrStaleJob when the delivery no
+// longer waits for that job (it was replayed, or is done).
 func (s *Store) LoadWork(ctx context.Context, deliveryID string, jobID int64) (Work, error) {
 	var (
 		w          Work
 		keyID      string
 		sealed     []byte
 		categories string
+		firstKey   *string
 	)
-	d, err := s.scanDelivery(s.b.queryRow(ctx, `SELECT `+deliveryColumns+deliveryFrom+`WHERE d.id = $1`, deliveryID))
+	d, err := s.scanDelivery(s.b.queryRow(ctx, `SELECT `+deliveryColumns+`,
+s.api_key_id, s.kind, s.categories, s.payload_key_id, s.payload, COALESCE(s.blob_id, ''), s.blob_chunks, c.key_id, c.data`+deliveryFrom+`
+JOIN relais_submissions s ON s.id = d.submission_id
+LEFT JOIN relais_blob_chunks c ON c.blob_id = s.blob_id AND c.seq = 0
+WHERE d.id = $1`, deliveryID), &w.APIKeyID, &w.Kind, &categories, &keyID, &sealed, &w.BlobID, &w.chunks, &firstKey, &w.first)
 	if errors.Is(err, errNoRows) {
 		return Work{}, ErrNotFound
 	} else if err != nil {
-		return Work{}, fmt.Errorf("reading delivery: %w", err)
+		return Work{}, fmt.Errorf("reading delivery work: %w", err)
 	}
 	if d.JobID != jobID || d.Status.Terminal() {
 		return Work{}, ErrStaleJob
 	}
 	w.Delivery = d
-	err = s.b.queryRow(ctx, `SELECT api_key_id, kind, categories, payload_key_id, payload, COALESCE(blob_id, '') FROM relais_submissions WHERE id = $1`,
-		d.SubmissionID).Scan(&w.APIKeyID, &w.Kind, &categories, &keyID, &sealed, &w.BlobID)
-	if err != nil {
-		return Work{}, fmt.Errorf("reading submission of delivery: %w", err)
+	if firstKey != nil {
+		w.firstKey = *firstKey
 	}
 	if categories != "" {
 		w.Categories = strings.Split(categories, ",")
@@ -319,6 +330,12 @@ func (s *Store) LoadWork(ctx context.Context, deliveryID string, jobID int64) (W
 		return Work{}, err
 	}
 	return w, nil
+}
+
+// OpenContent streams the work's content, starting from the chunk read
+// with it.
+func (s *Store) OpenContent(ctx context.Context, w Work) io.ReadCloser {
+	return &BlobReader{s: s, ctx: ctx, blobID: w.BlobID, chunks: w.chunks, firstKey: w.firstKey, first: w.first}
 }
 
 // Attempt is the outcome of one delivery attempt, recorded with its

@@ -26,6 +26,7 @@ CREATE TABLE relais_submissions (
     payload_key_id  TEXT NOT NULL,
     payload         BLOB NOT NULL,
     blob_id         TEXT,
+    blob_chunks     INTEGER NOT NULL DEFAULT 0,
     created_at      INTEGER NOT NULL,
     UNIQUE (tenant_id, idempotency_key)
 );
