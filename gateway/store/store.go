@@ -509,18 +509,39 @@ func (s *Store) SealJournal(ctx context.Context, limit int) (int, error) {
 		if err := r.Err(); err != nil {
 			return err
 		}
-		for _, e := range pending {
+		seqs, positions := make([]int64, len(pending)), make([]int64, len(pending))
+		prevs, hashes := make([][]byte, len(pending)), make([][]byte, len(pending))
+		for i, e := range pending {
 			pos++
 			hash := journalHash(prev, e)
-			if _, err := tx.exec(ctx, `UPDATE relais_journal SET chain_pos = $1, prev_hash = $2, hash = $3 WHERE seq = $4`, pos, prev, hash, e.Seq); err != nil {
-				return fmt.Errorf("sealing journal entry: %w", err)
-			}
+			seqs[i], positions[i], prevs[i], hashes[i] = e.Seq, pos, prev, hash
 			prev = hash
+		}
+		if err := sealRows(ctx, tx, s.b.name(), seqs, positions, prevs, hashes); err != nil {
+			return fmt.Errorf("sealing journal entries: %w", err)
 		}
 		sealed = len(pending)
 		return nil
 	})
 	return sealed, err
+}
+
+// sealRows writes the chain columns: in one statement on PostgreSQL, one
+// statement per row on SQLite (in process, no round trips).
+func sealRows(ctx context.Context, tx txn, driver string, seqs, positions []int64, prevs, hashes [][]byte) error {
+	if driver == "postgres" {
+		_, err := tx.exec(ctx, `UPDATE relais_journal j SET chain_pos = v.pos, prev_hash = v.prev, hash = v.hash
+FROM unnest($1::bigint[], $2::bigint[], $3::bytea[], $4::bytea[]) AS v(seq, pos, prev, hash) WHERE j.seq = v.seq`,
+			seqs, positions, prevs, hashes)
+		return err
+	}
+	for i := range seqs {
+		if _, err := tx.exec(ctx, `UPDATE relais_journal SET chain_pos = $1, prev_hash = $2, hash = $3 WHERE seq = $4`,
+			positions[i], prevs[i], hashes[i], seqs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // VerifyJournal walks the hash chain and returns the number of sealed

@@ -373,24 +373,45 @@ func (s *Store) RecordAttempt(ctx context.Context, a Attempt) error {
 	if a.Receipt != nil {
 		receiptID, receiptMicros = a.Receipt.RemoteID, micros(a.Receipt.At)
 	}
+	if a.Journal.At.IsZero() {
+		a.Journal.At = now
+	}
+	e := a.Journal
+	args := []any{
+		a.Status, a.Attempts, next, errKeyID, sealedErr, receiptID, receiptMicros, micros(now), a.DeliveryID, a.JobID,
+		micros(e.At), e.TenantID, e.APIKeyID, e.Operation, e.SubmissionID, e.DeliveryID, e.Destination,
+		strings.Join(e.Categories, ","), e.Outcome, e.Detail,
+	}
+	if s.b.name() == "postgres" {
+		// One round trip: the update and its journal entry in one
+		// statement, atomic without an explicit transaction.
+		n, err := s.b.exec(ctx, `WITH updated AS (`+updateDeliverySQL+` RETURNING id)
+INSERT INTO relais_journal (at, tenant_id, api_key_id, operation, submission_id, delivery_id, destination, categories, outcome, detail)
+SELECT $11, $12, $13, $14, $15, $16, $17, $18, $19, $20 FROM updated`, args...)
+		if err != nil {
+			return fmt.Errorf("recording delivery attempt: %w", err)
+		}
+		if n == 0 {
+			return ErrStaleJob
+		}
+		return nil
+	}
 	return s.b.inTx(ctx, func(tx txn) error {
-		n, err := tx.exec(ctx, `UPDATE relais_deliveries SET status = $1, attempts = $2, next_attempt_at = $3,
-error_key_id = COALESCE($4, error_key_id), last_error = COALESCE($5, last_error),
-receipt_remote_id = COALESCE($6, receipt_remote_id), receipt_at = COALESCE($7, receipt_at), updated_at = $8
-WHERE id = $9 AND job_id = $10`,
-			a.Status, a.Attempts, next, errKeyID, sealedErr, receiptID, receiptMicros, micros(now), a.DeliveryID, a.JobID)
+		n, err := tx.exec(ctx, updateDeliverySQL, args[:10]...)
 		if err != nil {
 			return fmt.Errorf("updating delivery: %w", err)
 		}
 		if n == 0 {
 			return ErrStaleJob
 		}
-		if a.Journal.At.IsZero() {
-			a.Journal.At = now
-		}
-		return appendJournal(ctx, tx, a.Journal)
+		return appendJournal(ctx, tx, e)
 	})
 }
+
+const updateDeliverySQL = `UPDATE relais_deliveries SET status = $1, attempts = $2, next_attempt_at = $3,
+error_key_id = COALESCE($4, error_key_id), last_error = COALESCE($5, last_error),
+receipt_remote_id = COALESCE($6, receipt_remote_id), receipt_at = COALESCE($7, receipt_at), updated_at = $8
+WHERE id = $9 AND job_id = $10`
 
 // ReplayDelivery queues a failed or dead delivery again, with a fresh
 // attempt budget and the same idempotency key, so the platform cannot see

@@ -1,0 +1,53 @@
+package store
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/relais-dev/relais/gateway/vault"
+)
+
+// TestJournalTamperEvident edits a sealed entry behind the triggers' back,
+// as someone with direct database access could, and expects VerifyJournal
+// to name it.
+func TestJournalTamperEvident(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	keys, _ := vault.ParseKeys(vault.GenerateKeySpec("k"), "")
+	s, err := Open(ctx, Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "j.db"), Keyring: keys})
+	if err != nil {
+		t.Fatalf("opening store: %v", err)
+	}
+	t.Cleanup(s.Close)
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("migrating: %v", err)
+	}
+	for _, op := range []string{"submission.accept", "delivery.attempt", "delivery.replay"} {
+		if err := s.AppendJournal(ctx, JournalEntry{TenantID: "t1", Operation: op, Outcome: "ok"}); err != nil {
+			t.Fatalf("appending: %v", err)
+		}
+	}
+	if n, err := s.SealJournal(ctx, 100); err != nil || n != 3 {
+		t.Fatalf("sealing: %d, %v", n, err)
+	}
+	if n, err := s.VerifyJournal(ctx); err != nil || n != 3 {
+		t.Fatalf("verifying an intact journal: %d, %v", n, err)
+	}
+	if _, err := s.b.exec(ctx, `UPDATE relais_journal SET outcome = 'forged' WHERE seq = 2`); err == nil || !strings.Contains(err.Error(), "append-only") {
+		t.Fatalf("the trigger let a sealed entry change: %v", err)
+	}
+	if _, err := s.b.exec(ctx, `DELETE FROM relais_journal WHERE seq = 3`); err == nil {
+		t.Fatal("the trigger let an entry be deleted")
+	}
+	if _, err := s.b.exec(ctx, `DROP TRIGGER relais_journal_seal_only`); err != nil {
+		t.Fatalf("dropping the trigger: %v", err)
+	}
+	if _, err := s.b.exec(ctx, `UPDATE relais_journal SET outcome = 'forged' WHERE seq = 2`); err != nil {
+		t.Fatalf("forging: %v", err)
+	}
+	if _, err := s.VerifyJournal(ctx); err == nil || !strings.Contains(err.Error(), "entry 2") {
+		t.Fatalf("VerifyJournal missed the forged entry: %v", err)
+	}
+}
