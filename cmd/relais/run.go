@@ -31,6 +31,7 @@ func commands() []command {
 		{"sandbox", "sandbox [--listen ADDR] [--data DIR]   run the gateway with every mock and a demo tenant", runSandbox},
 		{"migrate", "migrate --config FILE          apply pending database migrations", runMigrate},
 		{"apikey", "apikey create|list|revoke ...  manage tenants' API keys", runAPIKey},
+		{"journal", "journal verify --config FILE   check the journal's hash chain", runJournal},
 		{"bench", "bench deliver [flags]          measure end-to-end delivery throughput", runBench},
 		{"version", "version                        print the version", runVersion},
 	}
