@@ -112,39 +112,45 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[store.DeliverArgs]) er
 	d := work.Delivery
 	conn, ok := w.dests.Get(d.Destination)
 	if !ok {
-		return w.record(ctx, work, job.ID, store.StatusFailed, d.Attempts, time.Time{},
-			problemFor(d.Destination, &connectors.Error{Class: connectors.Permanent, Op: "finding connector"}, "unknown_destination"), nil, "no connector configured")
+		return w.cannotAttempt(ctx, work, job.ID, &connectors.Error{Class: connectors.Permanent, Op: "finding connector"},
+			"unknown_destination", "no connector configured")
 	}
 	delivery, err := w.buildDelivery(work)
 	if err != nil {
-		return w.record(ctx, work, job.ID, store.StatusFailed, d.Attempts, time.Time{},
-			problemFor(d.Destination, &connectors.Error{Class: connectors.Permanent, Op: "decoding payload", Err: err}, "invalid_payload"), nil, "undecodable payload")
+		return w.cannotAttempt(ctx, work, job.ID, &connectors.Error{Class: connectors.Permanent, Op: "decoding payload", Err: err},
+			"invalid_payload", "undecodable payload")
 	}
 	attempt := d.Attempts + 1
 	delivery.Attempt = attempt
 
 	start := w.now()
 	receipt, err := conn.Deliver(ctx, delivery)
-	w.metrics.duration.WithLabelValues(d.Destination).Observe(w.now().Sub(start).Seconds())
 
 	var open *connectors.BreakerOpenError
-	switch {
-	case err == nil:
-		w.metrics.count(d.Destination, "delivered", attempt > 1)
-		return w.record(ctx, work, job.ID, store.StatusDelivered, attempt, time.Time{}, nil,
-			&store.Receipt{RemoteID: receipt.RemoteID, At: receipt.At.UTC()}, "")
-	case errors.As(err, &open):
+	if errors.As(err, &open) {
 		// The platform was not called: no attempt is used up.
 		w.metrics.deliveries.WithLabelValues(d.Destination, "breaker_open").Inc()
-		return river.JobSnooze(min(max(open.RetryIn, 50*time.Millisecond), w.cfg.MaxRetryAfter, max(w.cfg.BreakerRequeue, open.RetryIn)))
-	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-		// The job itself timed out or the worker is stopping: count it as
-		// a retryable attempt.
-		err = &connectors.Error{Class: connectors.Retryable, Op: "delivering", Err: err}
+		wait := open.RetryIn
+		if wait <= 0 {
+			wait = w.cfg.BreakerRequeue
+		}
+		return river.JobSnooze(min(max(wait, 50*time.Millisecond), w.cfg.MaxRetryAfter))
 	}
+	w.metrics.duration.WithLabelValues(d.Destination).Observe(w.now().Sub(start).Seconds())
+	// The job's context may be done (job timeout, shutdown) while the
+	// outcome is known: record it with a context of its own, or the attempt
+	// would be lost and made again.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 
+	if err == nil {
+		return w.finish(rctx, work, job.ID, attempt, "delivered", nil, store.Attempt{
+			Status: store.StatusDelivered, Receipt: &store.Receipt{RemoteID: receipt.RemoteID, At: receipt.At.UTC()},
+		})
+	}
 	var ce *connectors.Error
 	if !errors.As(err, &ce) {
+		// A transport error, or the job's own deadline.
 		ce = &connectors.Error{Class: connectors.Retryable, Op: "delivering", Err: err}
 	}
 	problem := problemFor(d.Destination, ce, "")
@@ -152,37 +158,54 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[store.DeliverArgs]) er
 	if ce.Status != 0 {
 		detail = fmt.Sprintf("%s HTTP %d", detail, ce.Status)
 	}
-	if ce.Class != connectors.Retryable {
-		w.metrics.count(d.Destination, "failed", attempt > 1)
-		if rerr := w.record(ctx, work, job.ID, store.StatusFailed, attempt, time.Time{}, problem, nil, detail); rerr != nil {
-			return rerr
-		}
-		return river.JobCancel(err)
+	switch {
+	case ce.Class != connectors.Retryable:
+		return w.finish(rctx, work, job.ID, attempt, "failed", river.JobCancel(err), store.Attempt{Status: store.StatusFailed, Error: problem, Journal: store.JournalEntry{Detail: detail}})
+	case attempt >= w.cfg.MaxAttempts:
+		return w.finish(rctx, work, job.ID, attempt, "dead", river.JobCancel(err), store.Attempt{Status: store.StatusDead, Error: problem, Journal: store.JournalEntry{Detail: detail}})
+	default:
+		delay := w.Backoff(attempt, ce.RetryAfter)
+		return w.finish(rctx, work, job.ID, attempt, "retrying", river.JobSnooze(delay), store.Attempt{
+			Status: store.StatusRetrying, NextAttemptAt: w.now().Add(delay), Error: problem, Journal: store.JournalEntry{Detail: detail},
+		})
 	}
-	if attempt >= w.cfg.MaxAttempts {
-		w.metrics.count(d.Destination, "dead", attempt > 1)
-		if rerr := w.record(ctx, work, job.ID, store.StatusDead, attempt, time.Time{}, problem, nil, detail); rerr != nil {
-			return rerr
-		}
-		return river.JobCancel(err)
+}
+
+// finish records the outcome of a call to the platform, counts it, and
+// returns what River must do next. A stale job (the delivery moved on
+// meanwhile) ends quietly.
+func (w *Worker) finish(ctx context.Context, work store.Work, jobID int64, attempt int, outcome string, next error, a store.Attempt) error {
+	a.Attempts = attempt
+	stale, err := w.record(ctx, work, jobID, a)
+	if err != nil {
+		return err
 	}
-	delay := w.Backoff(attempt, ce.RetryAfter)
-	w.metrics.count(d.Destination, "retrying", attempt > 1)
-	// The context may be done (job timeout): record with a fresh one so the
-	// attempt is not lost.
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-	defer cancel()
-	if rerr := w.record(rctx, work, job.ID, store.StatusRetrying, attempt, w.now().Add(delay), problem, nil, detail); rerr != nil {
-		return rerr
+	w.metrics.count(work.Delivery.Destination, outcome, attempt > 1)
+	if stale {
+		return nil
 	}
-	return river.JobSnooze(delay)
+	return next
+}
+
+// cannotAttempt fails a delivery that cannot even be tried; no attempt is
+// used and the job is cancelled.
+func (w *Worker) cannotAttempt(ctx context.Context, work store.Work, jobID int64, ce *connectors.Error, code, detail string) error {
+	stale, err := w.record(ctx, work, jobID, store.Attempt{
+		Status: store.StatusFailed, Attempts: work.Delivery.Attempts, Error: problemFor(work.Delivery.Destination, ce, code),
+		Journal: store.JournalEntry{Detail: detail},
+	})
+	if err != nil || stale {
+		return err
+	}
+	w.metrics.deliveries.WithLabelValues(work.Delivery.Destination, "failed").Inc()
+	return river.JobCancel(ce)
 }
 
 // Backoff is the delay after failed attempt number attempt: exponential
 // with equal jitter, and never less than the platform's Retry-After, itself
 // capped by MaxRetryAfter.
 func (w *Worker) Backoff(attempt int, retryAfter time.Duration) time.Duration {
-	exp := w.cfg.BackoffBase << min(attempt-1, 32)
+	exp := w.cfg.BackoffBase << max(min(attempt-1, 32), 0)
 	if exp <= 0 || exp > w.cfg.BackoffMax {
 		exp = w.cfg.BackoffMax
 	}
@@ -190,27 +213,26 @@ func (w *Worker) Backoff(attempt int, retryAfter time.Duration) time.Duration {
 	return max(delay, min(retryAfter, w.cfg.MaxRetryAfter))
 }
 
-func (w *Worker) record(ctx context.Context, work store.Work, jobID int64, status store.DeliveryStatus, attempts int,
-	next time.Time, problem []byte, receipt *store.Receipt, detail string,
-) error {
+// record stores an attempt with its journal entry. It reports stale = true
+// when the delivery no longer waits for this job.
+func (w *Worker) record(ctx context.Context, work store.Work, jobID int64, a store.Attempt) (stale bool, err error) {
 	d := work.Delivery
-	err := w.store.RecordAttempt(ctx, store.Attempt{
-		DeliveryID: d.ID, JobID: jobID, Status: status, Attempts: attempts, NextAttemptAt: next, Error: problem, Receipt: receipt,
-		Journal: store.JournalEntry{
-			TenantID: d.TenantID, APIKeyID: work.APIKeyID, Operation: "delivery.attempt", SubmissionID: d.SubmissionID,
-			DeliveryID: d.ID, Destination: d.Destination, Categories: work.Categories, Outcome: string(status), Detail: detail,
-		},
-	})
+	a.DeliveryID, a.JobID = d.ID, jobID
+	a.Journal = store.JournalEntry{
+		TenantID: d.TenantID, APIKeyID: work.APIKeyID, Operation: "delivery.attempt", SubmissionID: d.SubmissionID,
+		DeliveryID: d.ID, Destination: d.Destination, Categories: work.Categories, Outcome: string(a.Status), Detail: a.Journal.Detail,
+	}
+	err = w.store.RecordAttempt(ctx, a)
 	if errors.Is(err, store.ErrStaleJob) {
-		return nil
+		return true, nil
 	}
 	if err != nil {
-		return fmt.Errorf("recording delivery attempt: %w", err)
+		return false, fmt.Errorf("recording delivery attempt: %w", err)
 	}
 	w.logger.LogAttrs(ctx, slog.LevelDebug, "delivery attempt",
 		slog.String("delivery_id", d.ID), slog.String("destination", d.Destination),
-		slog.String("status", string(status)), slog.Int("attempt", attempts), slog.String("detail", detail))
-	return nil
+		slog.String("status", string(a.Status)), slog.Int("attempt", a.Attempts), slog.String("detail", a.Journal.Detail))
+	return false, nil
 }
 
 func (w *Worker) buildDelivery(work store.Work) (*connectors.Delivery, error) {

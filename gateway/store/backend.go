@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -31,6 +33,13 @@ type backend interface {
 type txn interface {
 	querier
 	insertJobs(ctx context.Context, params []river.InsertManyParams) ([]int64, error)
+	// insertRows inserts rows in one go where the database allows (COPY on
+	// PostgreSQL) and row by row otherwise.
+	insertRows(ctx context.Context, table string, columns []string, rows [][]any) error
+	// insertIgnoringConflicts inserts rows whose first column is an id,
+	// skips those that violate the unique constraint on conflictColumns, and
+	// returns the ids inserted.
+	insertIgnoringConflicts(ctx context.Context, table string, columns []string, conflictColumns string, rows [][]any) (map[string]bool, error)
 }
 
 // querier runs SQL written with PostgreSQL's $N placeholders; the SQLite
@@ -106,4 +115,28 @@ func (c QueueConfig) riverConfig() *river.Config {
 		// River's count only grows through crash rescues.
 		MaxAttempts: 1000,
 	}
+}
+
+// insertSQL is a one-row INSERT of columns into table, with a suffix such as
+// an ON CONFLICT clause.
+func insertSQL(table string, columns []string, suffix string) string {
+	var b strings.Builder
+	b.WriteString("INSERT INTO ")
+	b.WriteString(table)
+	b.WriteString(" (")
+	b.WriteString(strings.Join(columns, ", "))
+	b.WriteString(") VALUES (")
+	for i := range columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(i+1))
+	}
+	b.WriteString(")")
+	b.WriteString(suffix)
+	return b.String()
+}
+
+func onConflictDoNothing(conflictColumns string) string {
+	return " ON CONFLICT (" + conflictColumns + ") DO NOTHING"
 }

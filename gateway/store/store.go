@@ -79,10 +79,11 @@ type Options struct {
 
 // Store is the gateway's persistence.
 type Store struct {
-	b      backend
-	keys   *vault.Keyring
-	now    func() time.Time
-	logger *slog.Logger
+	b         backend
+	committer *committer
+	keys      *vault.Keyring
+	now       func() time.Time
+	logger    *slog.Logger
 }
 
 // Open connects to the database. It does not migrate: call Migrate.
@@ -111,11 +112,17 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Store{b: b, keys: opts.Keyring, now: opts.Now, logger: opts.Logger}, nil
+	s := &Store{b: b, keys: opts.Keyring, now: opts.Now, logger: opts.Logger}
+	s.committer = newCommitter(s)
+	return s, nil
 }
 
-// Close releases the connections.
-func (s *Store) Close() { s.b.close() }
+// Close stops accepting submissions, lets the batch in progress commit, and
+// releases the connections.
+func (s *Store) Close() {
+	s.committer.close()
+	s.b.close()
+}
 
 // Driver returns "sqlite" or "postgres".
 func (s *Store) Driver() string { return s.b.name() }
@@ -623,10 +630,14 @@ type sealWorker struct {
 	s *Store
 }
 
+// sealBatch bounds one sealing transaction, so that it never holds
+// SQLite's single writer long enough to be felt by the API.
+const sealBatch = 500
+
 func (w *sealWorker) Work(ctx context.Context, _ *river.Job[SealJournalArgs]) error {
 	for {
-		n, err := w.s.SealJournal(ctx, 5000)
-		if err != nil || n < 5000 {
+		n, err := w.s.SealJournal(ctx, sealBatch)
+		if err != nil || n < sealBatch {
 			return err
 		}
 	}

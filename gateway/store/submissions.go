@@ -79,85 +79,157 @@ func errorAAD(deliveryID string) []byte { return []byte("error:" + deliveryID) }
 // delivery on. It never changes across attempts and replays.
 func DeliveryIdempotencyKey(deliveryID string) string { return "relais-" + deliveryID }
 
-// CreateSubmission persists a submission, its sealed payload and content, one
-// delivery per destination and their River jobs, in one transaction. When
-// the tenant already used the idempotency key with the same request, it
-// returns the stored submission and replayed = true; with another request,
-// ErrIdempotencyConflict.
+// CreateSubmission persists a submission, its sealed payload and content,
+// one delivery per destination and their River jobs, in one transaction,
+// and returns once that transaction has committed. Concurrent calls are
+// committed together (group commit): one transaction for all that arrive
+// while the previous one commits. When the tenant already used the
+// idempotency key with the same request, it returns the stored submission
+// and replayed = true; with another request, ErrIdempotencyConflict.
 func (s *Store) CreateSubmission(ctx context.Context, n NewSubmission) (sub Submission, replayed bool, err error) {
-	now := s.now().UTC().Truncate(time.Microsecond)
-	sub = Submission{
-		ID: newID("sub"), TenantID: n.TenantID, APIKeyID: n.APIKeyID, IdempotencyKey: n.IdempotencyKey,
-		Kind: n.Kind, Categories: n.Categories, CreatedAt: now,
-	}
-	keyID, sealedPayload := s.keys.Seal(n.Payload, payloadAAD(sub.ID))
-	var blobID any // NULL without content
-	if len(n.Content) > 0 {
-		sub.blobID = newID("blob")
-		blobID = sub.blobID
-	}
-	err = s.b.inTx(ctx, func(tx txn) error {
-		inserted, err := tx.exec(ctx, `INSERT INTO relais_submissions
-(id, tenant_id, api_key_id, idempotency_key, request_hash, kind, categories, payload_key_id, payload, blob_id, blob_chunks, created_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
-			sub.ID, sub.TenantID, sub.APIKeyID, sub.IdempotencyKey, n.RequestHash, sub.Kind,
-			strings.Join(sub.Categories, ","), keyID, sealedPayload, blobID, len(n.Content), micros(now))
-		if err != nil {
-			return fmt.Errorf("inserting submission: %w", err)
-		}
-		if inserted == 0 {
-			replayed = true
-			return nil
-		}
-		for i, chunk := range n.Content {
-			ckID, sealed := s.keys.Seal(chunk, chunkAAD(sub.blobID, i))
-			if _, err := tx.exec(ctx, `INSERT INTO relais_blob_chunks (blob_id, seq, key_id, data) VALUES ($1, $2, $3, $4)`,
-				sub.blobID, i, ckID, sealed); err != nil {
-				return fmt.Errorf("inserting content chunk: %w", err)
-			}
-		}
-		deliveries := make([]Delivery, len(n.Destinations))
-		jobs := make([]river.InsertManyParams, len(n.Destinations))
-		for i, dest := range n.Destinations {
-			id := newID("dlv")
-			deliveries[i] = Delivery{
-				ID: id, SubmissionID: sub.ID, TenantID: sub.TenantID, Destination: dest,
-				IdempotencyKey: DeliveryIdempotencyKey(id), Status: StatusQueued, UpdatedAt: now,
-			}
-			jobs[i] = river.InsertManyParams{Args: DeliverArgs{DeliveryID: id}}
-		}
-		jobIDs, err := tx.insertJobs(ctx, jobs)
-		if err != nil {
-			return fmt.Errorf("inserting delivery jobs: %w", err)
-		}
-		for i := range deliveries {
-			d := &deliveries[i]
-			d.JobID = jobIDs[i]
-			if _, err := tx.exec(ctx, `INSERT INTO relais_deliveries
-(id, submission_id, tenant_id, destination, idempotency_key, status, job_id, updated_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-				d.ID, d.SubmissionID, d.TenantID, d.Destination, d.IdempotencyKey, d.Status, d.JobID, micros(now)); err != nil {
-				return fmt.Errorf("inserting delivery: %w", err)
-			}
-		}
-		sub.Deliveries = deliveries
-		return appendJournal(ctx, tx, JournalEntry{
-			At: now, TenantID: sub.TenantID, APIKeyID: sub.APIKeyID, Operation: "submission.accept",
-			SubmissionID: sub.ID, Destination: strings.Join(n.Destinations, ","), Categories: sub.Categories, Outcome: "accepted",
-		})
-	})
+	p := s.prepareSubmission(n)
+	inserted, err := s.committer.submit(ctx, p)
 	if err != nil {
 		return Submission{}, false, err
 	}
-	if !replayed {
-		return sub, false, nil
+	if inserted {
+		return p.sub, false, nil
 	}
 	existing, err := s.FindSubmission(ctx, n.TenantID, n.IdempotencyKey, n.RequestHash)
 	if err != nil {
 		return Submission{}, false, err
 	}
 	return existing, true, nil
+}
+
+// pendingSubmission is a submission sealed and ready to insert.
+type pendingSubmission struct {
+	n             NewSubmission
+	sub           Submission
+	keyID         string
+	sealedPayload []byte
+	chunkKeys     []string
+	sealedChunks  [][]byte
+	done          chan commitResult
+}
+
+type commitResult struct {
+	inserted bool
+	err      error
+}
+
+// prepareSubmission does the work that needs no database: ids and sealing.
+func (s *Store) prepareSubmission(n NewSubmission) *pendingSubmission {
+	now := s.now().UTC().Truncate(time.Microsecond)
+	p := &pendingSubmission{n: n, done: make(chan commitResult, 1)}
+	p.sub = Submission{
+		ID: newID("sub"), TenantID: n.TenantID, APIKeyID: n.APIKeyID, IdempotencyKey: n.IdempotencyKey,
+		Kind: n.Kind, Categories: n.Categories, CreatedAt: now,
+	}
+	p.keyID, p.sealedPayload = s.keys.Seal(n.Payload, payloadAAD(p.sub.ID))
+	if len(n.Content) > 0 {
+		p.sub.blobID = newID("blob")
+		for i, chunk := range n.Content {
+			k, sealed := s.keys.Seal(chunk, chunkAAD(p.sub.blobID, i))
+			p.chunkKeys, p.sealedChunks = append(p.chunkKeys, k), append(p.sealedChunks, sealed)
+		}
+	}
+	p.sub.Deliveries = make([]Delivery, len(n.Destinations))
+	for i, dest := range n.Destinations {
+		id := newID("dlv")
+		p.sub.Deliveries[i] = Delivery{
+			ID: id, SubmissionID: p.sub.ID, TenantID: p.sub.TenantID, Destination: dest,
+			IdempotencyKey: DeliveryIdempotencyKey(id), Status: StatusQueued, UpdatedAt: now,
+		}
+	}
+	return p
+}
+
+var (
+	submissionInsertColumns = []string{"id", "tenant_id", "api_key_id", "idempotency_key", "request_hash", "kind", "categories", "payload_key_id", "payload", "blob_id", "blob_chunks", "created_at"}
+	chunkColumns            = []string{"blob_id", "seq", "key_id", "data"}
+	deliveryInsertColumns   = []string{"id", "submission_id", "tenant_id", "destination", "idempotency_key", "status", "job_id", "updated_at"}
+	journalInsertColumns    = []string{"at", "tenant_id", "api_key_id", "operation", "submission_id", "delivery_id", "destination", "categories", "outcome", "detail"}
+)
+
+func journalRow(e JournalEntry) []any {
+	return []any{micros(e.At), e.TenantID, e.APIKeyID, e.Operation, e.SubmissionID, e.DeliveryID, e.Destination,
+		strings.Join(e.Categories, ","), e.Outcome, e.Detail}
+}
+
+// insertSubmissions writes a batch of submissions in tx and marks which
+// were inserted; the others reuse an idempotency key already taken.
+func (s *Store) insertSubmissions(ctx context.Context, tx txn, batch []*pendingSubmission) ([]bool, error) {
+	rows := make([][]any, len(batch))
+	for i, p := range batch {
+		var blobID *string
+		if p.sub.blobID != "" {
+			blobID = &p.sub.blobID
+		}
+		rows[i] = []any{p.sub.ID, p.sub.TenantID, p.sub.APIKeyID, p.sub.IdempotencyKey, p.n.RequestHash, p.sub.Kind,
+			strings.Join(p.sub.Categories, ","), p.keyID, p.sealedPayload, blobID, int32(len(p.sealedChunks)), micros(p.sub.CreatedAt)}
+	}
+	insertedIDs, err := tx.insertIgnoringConflicts(ctx, "relais_submissions", submissionInsertColumns, "tenant_id, idempotency_key", rows)
+	if err != nil {
+		return nil, fmt.Errorf("inserting submissions: %w", err)
+	}
+	inserted := make([]bool, len(batch))
+	var (
+		chunks, deliveries, journal [][]any
+		jobs                        []river.InsertManyParams
+	)
+	for i, p := range batch {
+		if !insertedIDs[p.sub.ID] {
+			continue
+		}
+		inserted[i] = true
+		for seq := range p.sealedChunks {
+			chunks = append(chunks, []any{p.sub.blobID, int32(seq), p.chunkKeys[seq], p.sealedChunks[seq]})
+		}
+		for _, d := range p.sub.Deliveries {
+			jobs = append(jobs, river.InsertManyParams{Args: DeliverArgs{DeliveryID: d.ID}})
+		}
+		journal = append(journal, journalRow(JournalEntry{
+			At: p.sub.CreatedAt, TenantID: p.sub.TenantID, APIKeyID: p.sub.APIKeyID, Operation: "submission.accept",
+			SubmissionID: p.sub.ID, Destination: strings.Join(p.n.Destinations, ","), Categories: p.sub.Categories, Outcome: "accepted",
+		}))
+	}
+	if len(jobs) == 0 {
+		return inserted, nil
+	}
+	jobIDs, err := tx.insertJobs(ctx, jobs)
+	if err != nil {
+		return nil, fmt.Errorf("inserting delivery jobs: %w", err)
+	}
+	j := 0
+	for i, p := range batch {
+		if !inserted[i] {
+			continue
+		}
+		for k := range p.sub.Deliveries {
+			d := &p.sub.Deliveries[k]
+			d.JobID = jobIDs[j]
+			j++
+			deliveries = append(deliveries, []any{d.ID, d.SubmissionID, d.TenantID, d.Destination, d.IdempotencyKey, string(d.Status), d.JobID, micros(d.UpdatedAt)})
+		}
+	}
+	for _, c := range []struct {
+		table   string
+		columns []string
+		rows    [][]any
+	}{
+		{"relais_blob_chunks", chunkColumns, chunks},
+		{"relais_deliveries", deliveryInsertColumns, deliveries},
+		{"relais_journal", journalInsertColumns, journal},
+	} {
+		if len(c.rows) == 0 {
+			continue
+		}
+		if err := tx.insertRows(ctx, c.table, c.columns, c.rows); err != nil {
+			return nil, fmt.Errorf("inserting into %s: %w", c.table, err)
+		}
+	}
+	return inserted, nil
 }
 
 const submissionColumns = `id, tenant_id, api_key_id, idempotency_key, request_hash, kind, categories, COALESCE(blob_id, ''), created_at`
