@@ -97,7 +97,7 @@ func testCrash(t *testing.T, driver string) {
 	const n = 1000
 	ctx := context.Background()
 	mock := mockcoffrefort.New(mockcoffrefort.Options{})
-	mock.SetFaults(mockcoffrefort.Faults{Latency: 2 * time.Millisecond, LatencyJitter: 3 * time.Millisecond})
+	mock.SetFaults(mockcoffrefort.Faults{Latency: 10 * time.Millisecond, LatencyJitter: 20 * time.Millisecond})
 	safe := httptest.NewServer(mock)
 	defer safe.Close()
 
@@ -169,6 +169,7 @@ log:
 	client := &http.Client{Timeout: 10 * time.Second}
 	var accepted atomic.Int64
 	confirmed := make([]atomic.Bool, n)
+	ids := make([]string, n)
 	send := func(i int) error {
 		body, _ := json.Marshal(map[string]any{
 			"destinations": []string{"coffrefort"},
@@ -191,6 +192,16 @@ log:
 			raw, _ := io.ReadAll(resp.Body)
 			return fmt.Errorf("HTTP %d: %s", resp.StatusCode, raw)
 		}
+		var out struct {
+			ID string `json:"id"`
+		}
+		if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.ID == "" {
+			return fmt.Errorf("decoding the 202: %v", err)
+		}
+		if ids[i] != "" && ids[i] != out.ID {
+			return fmt.Errorf("submission %d: a retry got id %s, the first %s", i, out.ID, ids[i])
+		}
+		ids[i] = out.ID
 		confirmed[i].Store(true)
 		accepted.Add(1)
 		return nil
@@ -266,7 +277,48 @@ log:
 	if docs != n || dup != 0 || mock.Stats().Documents != n {
 		t.Fatalf("after the crash: %d keys, %d documents, %d duplicates; want %d, %d, 0", docs, mock.Stats().Documents, dup, n, n)
 	}
-	t.Logf("after the crash: %d delivered, 0 duplicates, 0 lost; the mock deduplicated %d replayed requests", n, mock.Stats().DuplicateRequests)
+	// The gateway's own view: every delivery delivered with its receipt,
+	// including those whose job was running when the process died (River
+	// rescues them after rescue_after).
+	remaining := make(map[int]string, n)
+	for i := range n {
+		remaining[i] = ids[i]
+	}
+	for len(remaining) > 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d submissions still not delivered in the gateway's records", len(remaining))
+		}
+		for i, id := range remaining {
+			if delivered(t, client, base, apiKey, id) {
+				delete(remaining, i)
+			}
+		}
+		time.Sleep(200 * time.Millisecond) // bounded poll
+	}
+	t.Logf("after the crash: %d delivered with receipts, 0 duplicates, 0 lost; the mock deduplicated %d replayed requests", n, mock.Stats().DuplicateRequests)
+}
+
+func delivered(t *testing.T, client *http.Client, base, apiKey, id string) bool {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, base+"/v1/submissions/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+apiKey)
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatalf("reading submission %s: %v", id, err)
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Deliveries []struct {
+			Status  string `json:"status"`
+			Receipt *struct {
+				RemoteID string `json:"remote_id"`
+			} `json:"receipt"`
+		} `json:"deliveries"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		t.Fatalf("decoding submission %s: %v", id, err)
+	}
+	return len(v.Deliveries) == 1 && v.Deliveries[0].Status == "delivered" && v.Deliveries[0].Receipt != nil && v.Deliveries[0].Receipt.RemoteID != ""
 }
 
 type writerFunc func(p []byte) (int, error)

@@ -33,13 +33,9 @@ type backend interface {
 type txn interface {
 	querier
 	insertJobs(ctx context.Context, params []river.InsertManyParams) ([]int64, error)
-	// insertRows inserts rows in one go where the database allows (COPY on
-	// PostgreSQL) and row by row otherwise.
-	insertRows(ctx context.Context, table string, columns []string, rows [][]any) error
-	// insertIgnoringConflicts inserts rows whose first column is an id,
-	// skips those that violate the unique constraint on conflictColumns, and
-	// returns the ids inserted.
-	insertIgnoringConflicts(ctx context.Context, table string, columns []string, conflictColumns string, rows [][]any) (map[string]bool, error)
+	// pipeline runs query once per argument list, in one round trip where
+	// the database allows, and returns the rows affected by each.
+	pipeline(ctx context.Context, query string, args [][]any) ([]int64, error)
 }
 
 // querier runs SQL written with PostgreSQL's $N placeholders; the SQLite
@@ -117,6 +113,30 @@ func (c QueueConfig) riverConfig() *river.Config {
 	}
 }
 
+// insertRows inserts rows into table, in one round trip where the
+// database allows.
+func insertRows(ctx context.Context, tx txn, table string, columns []string, rows [][]any) error {
+	_, err := tx.pipeline(ctx, insertSQL(table, columns, ""), rows)
+	return err
+}
+
+// insertIgnoringConflicts inserts rows whose first column is an id, skips
+// those that violate the unique constraint on conflictColumns, and returns
+// the ids inserted.
+func insertIgnoringConflicts(ctx context.Context, tx txn, table string, columns []string, conflictColumns string, rows [][]any) (map[string]bool, error) {
+	affected, err := tx.pipeline(ctx, insertSQL(table, columns, " ON CONFLICT ("+conflictColumns+") DO NOTHING"), rows)
+	if err != nil {
+		return nil, err
+	}
+	ids := make(map[string]bool, len(rows))
+	for i, n := range affected {
+		if n == 1 {
+			ids[rows[i][0].(string)] = true
+		}
+	}
+	return ids, nil
+}
+
 // insertSQL is a one-row INSERT of columns into table, with a suffix such as
 // an ON CONFLICT clause.
 func insertSQL(table string, columns []string, suffix string) string {
@@ -135,8 +155,4 @@ func insertSQL(table string, columns []string, suffix string) string {
 	b.WriteString(")")
 	b.WriteString(suffix)
 	return b.String()
-}
-
-func onConflictDoNothing(conflictColumns string) string {
-	return " ON CONFLICT (" + conflictColumns + ") DO NOTHING"
 }

@@ -10,112 +10,118 @@ import (
 // ErrClosed is returned by a store that has been closed.
 var ErrClosed = errors.New("store: closed")
 
-// Group commit: accepting a submission costs a transaction, and a commit
-// (an fsync on PostgreSQL, the single writer on SQLite) is the scarce
-// resource. The committer takes every submission waiting when it is free
-// and commits them in one transaction; nobody waits for a timer, and a lone
-// submission commits at once.
+// Group commit: a commit (an fsync on PostgreSQL, the single writer on
+// SQLite) is the scarce resource of both hot paths, accepting submissions
+// and recording delivery attempts. A groupCommit takes every item waiting
+// when it is free and writes them in one transaction; nobody waits for a
+// timer, and a lone item commits at once.
 const (
-	// commitBatchMax bounds the submissions of one transaction.
+	// commitBatchMax bounds the items of one transaction.
 	commitBatchMax = 128
-	// commitBatchBytes bounds the content of one transaction.
+	// commitBatchBytes bounds the payload bytes of one transaction.
 	commitBatchBytes = 16 << 20
 	// commitTimeout bounds one batch transaction.
 	commitTimeout = 30 * time.Second
 )
 
-type committer struct {
-	s       *Store
-	in      chan *pendingSubmission
+// groupCommit batches items of type T into transactions.
+type groupCommit[T any] struct {
+	b backend
+	// write writes items in tx and returns one result per item (nil, or
+	// an error of that item alone such as ErrStaleJob), or an error that
+	// fails the whole transaction.
+	write   func(ctx context.Context, tx txn, items []T) ([]error, error)
+	size    func(T) int
+	in      chan *groupItem[T]
 	stop    chan struct{}
 	done    chan struct{}
 	stopped sync.Once
 }
 
-func newCommitter(s *Store) *committer {
-	c := &committer{s: s, in: make(chan *pendingSubmission), stop: make(chan struct{}), done: make(chan struct{})}
-	go c.run()
-	return c
+type groupItem[T any] struct {
+	v    T
+	done chan error
 }
 
-// submit hands p to the committer and waits for its transaction. If ctx
-// ends first the submission may still commit: a retry with the same
-// idempotency key then finds it.
-func (c *committer) submit(ctx context.Context, p *pendingSubmission) (bool, error) {
+func newGroupCommit[T any](b backend, size func(T) int, write func(ctx context.Context, tx txn, items []T) ([]error, error)) *groupCommit[T] {
+	g := &groupCommit[T]{b: b, write: write, size: size, in: make(chan *groupItem[T]), stop: make(chan struct{}), done: make(chan struct{})}
+	go g.run()
+	return g
+}
+
+// submit hands v over and waits for its transaction. If ctx ends first, v
+// may still commit; the callers' operations are idempotent.
+func (g *groupCommit[T]) submit(ctx context.Context, v T) error {
+	it := &groupItem[T]{v: v, done: make(chan error, 1)}
 	select {
-	case c.in <- p:
-	case <-c.stop:
-		return false, ErrClosed
+	case g.in <- it:
+	case <-g.stop:
+		return ErrClosed
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return ctx.Err()
 	}
 	select {
-	case r := <-p.done:
-		return r.inserted, r.err
+	case err := <-it.done:
+		return err
 	case <-ctx.Done():
-		return false, ctx.Err()
+		return ctx.Err()
 	}
 }
 
-func (c *committer) run() {
-	defer close(c.done)
+func (g *groupCommit[T]) run() {
+	defer close(g.done)
 	for {
-		var first *pendingSubmission
+		var first *groupItem[T]
 		select {
-		case first = <-c.in:
-		case <-c.stop:
+		case first = <-g.in:
+		case <-g.stop:
 			return
 		}
-		batch, size := []*pendingSubmission{first}, contentSize(first)
+		batch, size := []*groupItem[T]{first}, g.size(first.v)
 	drain:
 		for len(batch) < commitBatchMax && size < commitBatchBytes {
 			select {
-			case p := <-c.in:
-				batch, size = append(batch, p), size+contentSize(p)
+			case it := <-g.in:
+				batch, size = append(batch, it), size+g.size(it.v)
 			default:
 				break drain
 			}
 		}
-		c.commit(batch)
+		g.commit(batch)
 	}
 }
 
-func contentSize(p *pendingSubmission) int {
-	n := len(p.sealedPayload)
-	for _, c := range p.sealedChunks {
-		n += len(c)
-	}
-	return n
-}
-
-// commit writes a batch in one transaction. If that fails, each submission
-// is tried alone, so that one bad submission fails only itself.
-func (c *committer) commit(batch []*pendingSubmission) {
+// commit writes a batch in one transaction. If that fails, each item is
+// tried alone, so that one bad item fails only itself.
+func (g *groupCommit[T]) commit(batch []*groupItem[T]) {
 	ctx, cancel := context.WithTimeout(context.Background(), commitTimeout)
 	defer cancel()
-	var inserted []bool
-	err := c.s.b.inTx(ctx, func(tx txn) error {
+	items := make([]T, len(batch))
+	for i, it := range batch {
+		items[i] = it.v
+	}
+	var results []error
+	err := g.b.inTx(ctx, func(tx txn) error {
 		var err error
-		inserted, err = c.s.insertSubmissions(ctx, tx, batch)
+		results, err = g.write(ctx, tx, items)
 		return err
 	})
-	if err == nil {
-		for i, p := range batch {
-			p.done <- commitResult{inserted: inserted[i]}
+	switch {
+	case err == nil:
+		for i, it := range batch {
+			it.done <- results[i]
 		}
-		return
-	}
-	if len(batch) == 1 {
-		batch[0].done <- commitResult{err: err}
-		return
-	}
-	for _, p := range batch {
-		c.commit([]*pendingSubmission{p})
+	case len(batch) == 1:
+		batch[0].done <- err
+	default:
+		for _, it := range batch {
+			g.commit([]*groupItem[T]{it})
+		}
 	}
 }
 
-// close stops the committer once the batch in progress is committed.
-func (c *committer) close() {
-	c.stopped.Do(func() { close(c.stop) })
-	<-c.done
+// close stops taking items once the batch in progress is committed.
+func (g *groupCommit[T]) close() {
+	g.stopped.Do(func() { close(g.stop) })
+	<-g.done
 }

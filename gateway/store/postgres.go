@@ -123,27 +123,8 @@ func (t pgTx) insertJobs(ctx context.Context, params []river.InsertManyParams) (
 	return ids, nil
 }
 
-// On PostgreSQL the rows go as one pipelined batch: one round trip.
-func (t pgTx) insertRows(ctx context.Context, table string, columns []string, rows [][]any) error {
-	_, err := t.sendInserts(ctx, insertSQL(table, columns, ""), rows)
-	return err
-}
-
-func (t pgTx) insertIgnoringConflicts(ctx context.Context, table string, columns []string, conflictColumns string, rows [][]any) (map[string]bool, error) {
-	affected, err := t.sendInserts(ctx, insertSQL(table, columns, onConflictDoNothing(conflictColumns)), rows)
-	if err != nil {
-		return nil, err
-	}
-	ids := make(map[string]bool, len(rows))
-	for i, n := range affected {
-		if n == 1 {
-			ids[rows[i][0].(string)] = true
-		}
-	}
-	return ids, nil
-}
-
-func (t pgTx) sendInserts(ctx context.Context, query string, rows [][]any) ([]int64, error) {
+// pipeline sends the statements as one pgx batch: one round trip.
+func (t pgTx) pipeline(ctx context.Context, query string, rows [][]any) ([]int64, error) {
 	batch := &pgx.Batch{}
 	for _, r := range rows {
 		batch.Queue(query, r...)

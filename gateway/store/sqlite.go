@@ -194,31 +194,19 @@ func (t sqliteTx) insertJobs(ctx context.Context, params []river.InsertManyParam
 	return ids, nil
 }
 
-// SQLite runs in process: row-by-row inserts cost no round trip, and the
-// statement cache prepares each once.
-func (t sqliteTx) insertRows(ctx context.Context, table string, columns []string, rows [][]any) error {
-	q := insertSQL(table, columns, "")
-	for _, r := range rows {
-		if _, err := t.exec(ctx, q, r...); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (t sqliteTx) insertIgnoringConflicts(ctx context.Context, table string, columns []string, conflictColumns string, rows [][]any) (map[string]bool, error) {
-	q := insertSQL(table, columns, onConflictDoNothing(conflictColumns))
-	ids := make(map[string]bool, len(rows))
-	for _, r := range rows {
-		n, err := t.exec(ctx, q, r...)
+// pipeline runs the statements one by one: SQLite runs in process, so
+// there is no round trip to save, and the statement cache prepares each
+// query once.
+func (t sqliteTx) pipeline(ctx context.Context, query string, args [][]any) ([]int64, error) {
+	affected := make([]int64, len(args))
+	for i, a := range args {
+		n, err := t.exec(ctx, query, a...)
 		if err != nil {
 			return nil, err
 		}
-		if n == 1 {
-			ids[r[0].(string)] = true
-		}
+		affected[i] = n
 	}
-	return ids, nil
+	return affected, nil
 }
 
 func (b *sqliteBackend) inTx(ctx context.Context, fn func(tx txn) error) error {

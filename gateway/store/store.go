@@ -79,11 +79,12 @@ type Options struct {
 
 // Store is the gateway's persistence.
 type Store struct {
-	b         backend
-	committer *committer
-	keys      *vault.Keyring
-	now       func() time.Time
-	logger    *slog.Logger
+	b           backend
+	submissions *groupCommit[*pendingSubmission]
+	attempts    *groupCommit[*Attempt]
+	keys        *vault.Keyring
+	now         func() time.Time
+	logger      *slog.Logger
 }
 
 // Open connects to the database. It does not migrate: call Migrate.
@@ -113,14 +114,16 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{b: b, keys: opts.Keyring, now: opts.Now, logger: opts.Logger}
-	s.committer = newCommitter(s)
+	s.submissions = newGroupCommit(b, (*pendingSubmission).size, s.insertSubmissions)
+	s.attempts = newGroupCommit(b, (*Attempt).size, s.writeAttempts)
 	return s, nil
 }
 
 // Close stops accepting submissions, lets the batch in progress commit, and
 // releases the connections.
 func (s *Store) Close() {
-	s.committer.close()
+	s.submissions.close()
+	s.attempts.close()
 	s.b.close()
 }
 
@@ -409,12 +412,8 @@ type JournalEntry struct {
 	Hash     []byte `json:"hash,omitempty"`
 }
 
-func appendJournal(ctx context.Context, q querier, e JournalEntry) error {
-	_, err := q.exec(ctx, `INSERT INTO relais_journal (at, tenant_id, api_key_id, operation, submission_id, delivery_id, destination, categories, outcome, detail)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-		micros(e.At), e.TenantID, e.APIKeyID, e.Operation, e.SubmissionID, e.DeliveryID, e.Destination,
-		strings.Join(e.Categories, ","), e.Outcome, e.Detail)
-	if err != nil {
+func appendJournal(ctx context.Context, tx txn, e JournalEntry) error {
+	if err := insertRows(ctx, tx, "relais_journal", journalInsertColumns, [][]any{journalRow(e)}); err != nil {
 		return fmt.Errorf("appending to journal: %w", err)
 	}
 	return nil

@@ -88,12 +88,12 @@ func DeliveryIdempotencyKey(deliveryID string) string { return "relais-" + deliv
 // and replayed = true; with another request, ErrIdempotencyConflict.
 func (s *Store) CreateSubmission(ctx context.Context, n NewSubmission) (sub Submission, replayed bool, err error) {
 	p := s.prepareSubmission(n)
-	inserted, err := s.committer.submit(ctx, p)
-	if err != nil {
-		return Submission{}, false, err
-	}
-	if inserted {
+	err = s.submissions.submit(ctx, p)
+	if err == nil {
 		return p.sub, false, nil
+	}
+	if !errors.Is(err, errKeyTaken) {
+		return Submission{}, false, err
 	}
 	existing, err := s.FindSubmission(ctx, n.TenantID, n.IdempotencyKey, n.RequestHash)
 	if err != nil {
@@ -110,18 +110,24 @@ type pendingSubmission struct {
 	sealedPayload []byte
 	chunkKeys     []string
 	sealedChunks  [][]byte
-	done          chan commitResult
 }
 
-type commitResult struct {
-	inserted bool
-	err      error
+// errKeyTaken: the submission was not inserted, its idempotency key being
+// taken already.
+var errKeyTaken = errors.New("store: idempotency key taken")
+
+func (p *pendingSubmission) size() int {
+	n := len(p.sealedPayload)
+	for _, c := range p.sealedChunks {
+		n += len(c)
+	}
+	return n
 }
 
 // prepareSubmission does the work that needs no database: ids and sealing.
 func (s *Store) prepareSubmission(n NewSubmission) *pendingSubmission {
 	now := s.now().UTC().Truncate(time.Microsecond)
-	p := &pendingSubmission{n: n, done: make(chan commitResult, 1)}
+	p := &pendingSubmission{n: n}
 	p.sub = Submission{
 		ID: newID("sub"), TenantID: n.TenantID, APIKeyID: n.APIKeyID, IdempotencyKey: n.IdempotencyKey,
 		Kind: n.Kind, Categories: n.Categories, CreatedAt: now,
@@ -157,9 +163,9 @@ func journalRow(e JournalEntry) []any {
 		strings.Join(e.Categories, ","), e.Outcome, e.Detail}
 }
 
-// insertSubmissions writes a batch of submissions in tx and marks which
-// were inserted; the others reuse an idempotency key already taken.
-func (s *Store) insertSubmissions(ctx context.Context, tx txn, batch []*pendingSubmission) ([]bool, error) {
+// insertSubmissions writes a batch of submissions in tx; those whose
+// idempotency key is taken get errKeyTaken.
+func (s *Store) insertSubmissions(ctx context.Context, tx txn, batch []*pendingSubmission) ([]error, error) {
 	rows := make([][]any, len(batch))
 	for i, p := range batch {
 		var blobID *string
@@ -169,17 +175,19 @@ func (s *Store) insertSubmissions(ctx context.Context, tx txn, batch []*pendingS
 		rows[i] = []any{p.sub.ID, p.sub.TenantID, p.sub.APIKeyID, p.sub.IdempotencyKey, p.n.RequestHash, p.sub.Kind,
 			strings.Join(p.sub.Categories, ","), p.keyID, p.sealedPayload, blobID, int32(len(p.sealedChunks)), micros(p.sub.CreatedAt)}
 	}
-	insertedIDs, err := tx.insertIgnoringConflicts(ctx, "relais_submissions", submissionInsertColumns, "tenant_id, idempotency_key", rows)
+	insertedIDs, err := insertIgnoringConflicts(ctx, tx, "relais_submissions", submissionInsertColumns, "tenant_id, idempotency_key", rows)
 	if err != nil {
 		return nil, fmt.Errorf("inserting submissions: %w", err)
 	}
 	inserted := make([]bool, len(batch))
+	results := make([]error, len(batch))
 	var (
 		chunks, deliveries, journal [][]any
 		jobs                        []river.InsertManyParams
 	)
 	for i, p := range batch {
 		if !insertedIDs[p.sub.ID] {
+			results[i] = errKeyTaken
 			continue
 		}
 		inserted[i] = true
@@ -195,7 +203,7 @@ func (s *Store) insertSubmissions(ctx context.Context, tx txn, batch []*pendingS
 		}))
 	}
 	if len(jobs) == 0 {
-		return inserted, nil
+		return results, nil
 	}
 	jobIDs, err := tx.insertJobs(ctx, jobs)
 	if err != nil {
@@ -225,11 +233,11 @@ func (s *Store) insertSubmissions(ctx context.Context, tx txn, batch []*pendingS
 		if len(c.rows) == 0 {
 			continue
 		}
-		if err := tx.insertRows(ctx, c.table, c.columns, c.rows); err != nil {
+		if err := insertRows(ctx, tx, c.table, c.columns, c.rows); err != nil {
 			return nil, fmt.Errorf("inserting into %s: %w", c.table, err)
 		}
 	}
-	return inserted, nil
+	return results, nil
 }
 
 const submissionColumns = `id, tenant_id, api_key_id, idempotency_key, request_hash, kind, categories, COALESCE(blob_id, ''), created_at`
@@ -426,58 +434,68 @@ type Attempt struct {
 	Journal JournalEntry
 }
 
-// RecordAttempt stores an attempt's outcome, unless the delivery has moved
-// on to another job (ErrStaleJob).
+// RecordAttempt stores an attempt's outcome with its journal entry, unless
+// the delivery has moved on to another job (ErrStaleJob). Concurrent calls
+// are committed together.
 func (s *Store) RecordAttempt(ctx context.Context, a Attempt) error {
-	now := s.now().UTC().Truncate(time.Microsecond)
-	var (
-		next                     any
-		errKeyID                 any
-		sealedErr                any
-		receiptID, receiptMicros any
-	)
-	if !a.NextAttemptAt.IsZero() {
-		next = micros(a.NextAttemptAt)
+	return s.attempts.submit(ctx, &a)
+}
+
+func (a *Attempt) size() int { return len(a.Error) }
+
+// writeAttempts writes a batch of attempts in tx.
+func (s *Store) writeAttempts(ctx context.Context, tx txn, batch []*Attempt) ([]error, error) {
+	now := s.now().UTC()
+	args := make([][]any, len(batch))
+	for i, a := range batch {
+		var next, errKeyID, sealedErr, receiptID, receiptMicros any
+		if !a.NextAttemptAt.IsZero() {
+			next = micros(a.NextAttemptAt)
+		}
+		if len(a.Error) > 0 {
+			errKeyID, sealedErr = s.keys.Seal(a.Error, errorAAD(a.DeliveryID))
+		}
+		if a.Receipt != nil {
+			receiptID, receiptMicros = a.Receipt.RemoteID, micros(a.Receipt.At)
+		}
+		e := a.Journal
+		if e.At.IsZero() {
+			e.At = now
+		}
+		args[i] = append([]any{a.Status, a.Attempts, next, errKeyID, sealedErr, receiptID, receiptMicros, micros(now), a.DeliveryID, a.JobID},
+			journalRow(e)...)
 	}
-	if len(a.Error) > 0 {
-		errKeyID, sealedErr = s.keys.Seal(a.Error, errorAAD(a.DeliveryID))
-	}
-	if a.Receipt != nil {
-		receiptID, receiptMicros = a.Receipt.RemoteID, micros(a.Receipt.At)
-	}
-	if a.Journal.At.IsZero() {
-		a.Journal.At = now
-	}
-	e := a.Journal
-	args := []any{
-		a.Status, a.Attempts, next, errKeyID, sealedErr, receiptID, receiptMicros, micros(now), a.DeliveryID, a.JobID,
-		micros(e.At), e.TenantID, e.APIKeyID, e.Operation, e.SubmissionID, e.DeliveryID, e.Destination,
-		strings.Join(e.Categories, ","), e.Outcome, e.Detail,
-	}
+	results := make([]error, len(batch))
 	if s.b.name() == "postgres" {
-		// One round trip: the update and its journal entry in one
-		// statement, atomic without an explicit transaction.
-		n, err := s.b.exec(ctx, `WITH updated AS (`+updateDeliverySQL+` RETURNING id)
-INSERT INTO relais_journal (at, tenant_id, api_key_id, operation, submission_id, delivery_id, destination, categories, outcome, detail)
-SELECT $11, $12, $13, $14, $15, $16, $17, $18, $19, $20 FROM updated`, args...)
+		// One statement per attempt, the update and its journal entry
+		// together, all pipelined in one round trip.
+		affected, err := tx.pipeline(ctx, `WITH updated AS (`+updateDeliverySQL+` RETURNING id)
+INSERT INTO relais_journal (`+strings.Join(journalInsertColumns, ", ")+`)
+SELECT $11, $12, $13, $14, $15, $16, $17, $18, $19, $20 FROM updated`, args)
 		if err != nil {
-			return fmt.Errorf("recording delivery attempt: %w", err)
+			return nil, fmt.Errorf("recording delivery attempts: %w", err)
 		}
-		if n == 0 {
-			return ErrStaleJob
+		for i, n := range affected {
+			if n == 0 {
+				results[i] = ErrStaleJob
+			}
 		}
-		return nil
+		return results, nil
 	}
-	return s.b.inTx(ctx, func(tx txn) error {
-		n, err := tx.exec(ctx, updateDeliverySQL, args[:10]...)
+	for i := range batch {
+		n, err := tx.exec(ctx, updateDeliverySQL, args[i][:10]...)
 		if err != nil {
-			return fmt.Errorf("updating delivery: %w", err)
+			return nil, fmt.Errorf("updating delivery: %w", err)
 		}
 		if n == 0 {
-			return ErrStaleJob
+			results[i] = ErrStaleJob
+			continue
 		}
-		return appendJournal(ctx, tx, e)
-	})
+		if err := insertRows(ctx, tx, "relais_journal", journalInsertColumns, [][]any{args[i][10:]}); err != nil {
+			return nil, fmt.Errorf("appending to journal: %w", err)
+		}
+	}
+	return results, nil
 }
 
 const updateDeliverySQL = `UPDATE relais_deliveries SET status = $1, attempts = $2, next_attempt_at = $3,
