@@ -98,7 +98,8 @@ func badInputCases(tb testing.TB, fx badFixtures) []badCase {
 		// Content type.
 		{name: "text/plain", call: breaks(with(sub(body), "Content-Type", "text/plain")), status: 415, code: "unsupported_media_type"},
 		{name: "no Content-Type", call: breaks(noContentType), status: 415, code: "unsupported_media_type"},
-		{name: "multipart", call: breaks(with(sub(body), "Content-Type", "multipart/form-data; boundary=x")), status: 415, code: "unsupported_media_type"},
+		{name: "multipart without parts", call: breaks(with(sub(body), "Content-Type", "multipart/form-data; boundary=x")), status: 400, code: "malformed_multipart"},
+		{name: "multipart without boundary", call: breaks(with(sub(body), "Content-Type", "multipart/form-data")), status: 415, code: "unsupported_media_type"},
 
 		// Sizes.
 		{name: "oversized body", call: sub(big), status: 413, code: "body_too_large"},

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"mime/multipart"
 	"net/http"
 	"slices"
 	"strconv"
@@ -216,13 +217,125 @@ func checkIdempotencyKey(key string) error {
 	return nil
 }
 
-func checkJSONContentType(r *http.Request) error {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-		return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Title: "Unsupported media type",
-			Detail: "Send the body as application/json."}
+// Body encodings of POST /v1/submissions.
+const (
+	encodingJSON      = "json"
+	encodingMultipart = "multipart"
+)
+
+// bodyEncoding tells JSON (the document in base64 inside) from multipart
+// (a "submission" JSON part, then the document streamed as "content").
+func bodyEncoding(r *http.Request) (encoding, boundary string, err error) {
+	mt, params, perr := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	switch {
+	case perr == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json")):
+		return encodingJSON, "", nil
+	case perr == nil && mt == "multipart/form-data" && params["boundary"] != "":
+		return encodingMultipart, params["boundary"], nil
 	}
-	return nil
+	return "", "", &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Title: "Unsupported media type",
+		Detail: "Send the body as application/json, or as multipart/form-data with a boundary (a \"submission\" part, then a \"content\" part)."}
+}
+
+// submissionPartLimit bounds the JSON part of a multipart submission.
+const submissionPartLimit = 64 << 10
+
+// content is a document's content as received: in chunks of at most
+// store.ChunkSize, with its size and SHA-256.
+type content struct {
+	chunks [][]byte
+	size   int64
+	sum    [32]byte
+}
+
+func contentOf(b []byte) content {
+	return content{chunks: chunk(b, store.ChunkSize), size: int64(len(b)), sum: sha256.Sum256(b)}
+}
+
+func malformedMultipart(detail string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: "malformed_multipart", Title: "Malformed multipart body", Detail: detail}
+}
+
+// decodeMultipartSubmission reads a "submission" JSON part, then streams a
+// "content" part in chunks, each read once into its own buffer: the
+// document is held whole only once. The request hash covers the JSON
+// part's bytes and the content's SHA-256.
+func (s *Server) decodeMultipartSubmission(body io.Reader, boundary string) (*SubmissionRequest, content, [32]byte, error) {
+	limit := s.cfg.MaxDocumentSize + submissionPartLimit + 16<<10
+	lr := &limitedReader{r: body, n: limit, limit: limit}
+	mr := multipart.NewReader(lr, boundary)
+	fail := func(err error) (*SubmissionRequest, content, [32]byte, error) { return nil, content{}, [32]byte{}, err }
+	partErr := func(err error) error {
+		if lr.exceeded {
+			return tooLarge(limit)
+		}
+		return malformedMultipart("The multipart body cannot be read: " + err.Error() + ".")
+	}
+
+	part, err := mr.NextPart()
+	if err != nil {
+		return fail(partErr(err))
+	}
+	if part.FormName() != "submission" {
+		return fail(malformedMultipart(`The first part must be "submission" (the JSON submission), then "content" (the document).`))
+	}
+	req, jsonSum, err := DecodeSubmission(part, submissionPartLimit)
+	if err != nil {
+		return fail(err)
+	}
+	if req.DocumentDeposit != nil && req.DocumentDeposit.Content != nil {
+		return fail(&Error{Status: http.StatusBadRequest, Code: "content_twice", Title: "Content sent twice", Field: "document_deposit.content",
+			Detail: `In a multipart submission the document goes in the "content" part, not in document_deposit.content.`})
+	}
+
+	var c content
+	part, err = mr.NextPart()
+	switch {
+	case errors.Is(err, io.EOF):
+		// No content part: validation reports the missing content.
+	case err != nil:
+		return fail(partErr(err))
+	case part.FormName() != "content":
+		return fail(malformedMultipart(`The second part must be "content" (the document).`))
+	default:
+		h := sha256.New()
+		for {
+			buf := make([]byte, store.ChunkSize)
+			n, rerr := io.ReadFull(part, buf)
+			if n > 0 {
+				c.size += int64(n)
+				if c.size > s.cfg.MaxDocumentSize {
+					return fail(documentTooLarge(s.cfg.MaxDocumentSize))
+				}
+				h.Write(buf[:n])
+				c.chunks = append(c.chunks, buf[:n:n])
+			}
+			if errors.Is(rerr, io.EOF) || errors.Is(rerr, io.ErrUnexpectedEOF) {
+				break
+			}
+			if rerr != nil {
+				return fail(partErr(rerr))
+			}
+		}
+		h.Sum(c.sum[:0])
+		if _, err := mr.NextPart(); !errors.Is(err, io.EOF) {
+			if err != nil {
+				return fail(partErr(err))
+			}
+			return fail(malformedMultipart(`Only two parts are expected: "submission", then "content".`))
+		}
+	}
+	hash := sha256.New()
+	hash.Write(jsonSum[:])
+	hash.Write(c.sum[:])
+	var sum [32]byte
+	hash.Sum(sum[:0])
+	return req, c, sum, nil
+}
+
+func documentTooLarge(limit int64) *Error {
+	return &Error{Status: http.StatusRequestEntityTooLarge, Code: "document_too_large", Title: "Document too large",
+		Field: "document_deposit.content", Detail: fmt.Sprintf("The document must be at most %d bytes.", limit)}
 }
 
 // bodyLimit is the largest body that can carry a document of max bytes:
@@ -235,18 +348,32 @@ func (s *Server) createSubmission(w http.ResponseWriter, r *http.Request) error 
 	if err := checkIdempotencyKey(idemKey); err != nil {
 		return err
 	}
-	if err := checkJSONContentType(r); err != nil {
-		return err
-	}
-	limit := bodyLimit(s.cfg.MaxDocumentSize)
-	if r.ContentLength > limit {
-		return tooLarge(limit)
-	}
-	req, hash, err := DecodeSubmission(r.Body, limit)
+	encoding, boundary, err := bodyEncoding(r)
 	if err != nil {
 		return err
 	}
-	n, err := s.validateSubmission(req)
+	var (
+		req  *SubmissionRequest
+		body content
+		hash [32]byte
+	)
+	if encoding == encodingMultipart {
+		req, body, hash, err = s.decodeMultipartSubmission(r.Body, boundary)
+	} else {
+		limit := bodyLimit(s.cfg.MaxDocumentSize)
+		if r.ContentLength > limit {
+			return tooLarge(limit)
+		}
+		req, hash, err = DecodeSubmission(r.Body, limit)
+		if err == nil && req.DocumentDeposit != nil {
+			body = contentOf(req.DocumentDeposit.Content)
+			req.DocumentDeposit.Content = nil // body holds it now
+		}
+	}
+	if err != nil {
+		return err
+	}
+	n, err := s.validateSubmission(req, body)
 	if err != nil {
 		// A retry of a request accepted before a configuration change
 		// (a connector removed, a lower size limit) still gets its answer.
@@ -277,7 +404,7 @@ func (s *Server) createSubmission(w http.ResponseWriter, r *http.Request) error 
 
 // validateSubmission checks everything but the tenant, and turns the
 // request into what the store keeps.
-func (s *Server) validateSubmission(req *SubmissionRequest) (store.NewSubmission, error) {
+func (s *Server) validateSubmission(req *SubmissionRequest, body content) (store.NewSubmission, error) {
 	var problems []FieldProblem
 	add := func(field, code, detail string) { problems = append(problems, FieldProblem{field, code, detail}) }
 
@@ -305,20 +432,18 @@ func (s *Server) validateSubmission(req *SubmissionRequest) (store.NewSubmission
 		Document: mapping.Document{
 			Kind: dep.Document.Kind, Title: dep.Document.Title, FileName: dep.Document.FileName,
 			MediaType: dep.Document.MediaType, IssueDate: dep.Document.IssueDate, Visibility: dep.Document.Visibility,
-			Size: int64(len(dep.Content)),
+			Size: body.size,
 		},
 	}
 	for _, fe := range canonical.Validate("document_deposit.") {
 		add(fe.Field, fe.Code, fe.Detail)
 	}
-	sum := sha256.Sum256(dep.Content)
-	canonical.Document.SHA256 = hex.EncodeToString(sum[:])
+	canonical.Document.SHA256 = hex.EncodeToString(body.sum[:])
 	switch {
-	case len(dep.Content) == 0:
-		add("document_deposit.content", "required", "The document content is required, base64.")
-	case int64(len(dep.Content)) > s.cfg.MaxDocumentSize:
-		return store.NewSubmission{}, &Error{Status: http.StatusRequestEntityTooLarge, Code: "document_too_large", Title: "Document too large",
-			Field: "document_deposit.content", Detail: fmt.Sprintf("The document must be at most %d bytes.", s.cfg.MaxDocumentSize)}
+	case body.size == 0:
+		add("document_deposit.content", "required", "The document content is required: base64 in JSON, or the \"content\" part of a multipart body.")
+	case body.size > s.cfg.MaxDocumentSize:
+		return store.NewSubmission{}, documentTooLarge(s.cfg.MaxDocumentSize)
 	case dep.Document.SHA256 != "" && !strings.EqualFold(dep.Document.SHA256, canonical.Document.SHA256):
 		add("document_deposit.document.sha256", "content_digest_mismatch", "The SHA-256 sent does not match the content received.")
 	}
@@ -336,7 +461,7 @@ func (s *Server) validateSubmission(req *SubmissionRequest) (store.NewSubmission
 	}
 	return store.NewSubmission{
 		Kind: delivery.KindDocumentDeposit, Categories: categories, Payload: payload,
-		Content: chunk(dep.Content, store.ChunkSize), Destinations: req.Destinations,
+		Content: body.chunks, Destinations: req.Destinations,
 	}, nil
 }
 

@@ -28,7 +28,8 @@ type NewSubmission struct {
 	// Payload is the canonical payload, JSON; it is sealed before storage.
 	Payload []byte
 	// Content is the document content, if any, in chunks of at most
-	// ChunkSize; each chunk is sealed before storage.
+	// ChunkSize; each chunk is sealed before storage. CreateSubmission takes
+	// ownership: it drops each plain chunk once sealed.
 	Content      [][]byte
 	Destinations []string
 }
@@ -138,6 +139,9 @@ func (s *Store) prepareSubmission(n NewSubmission) *pendingSubmission {
 		for i, chunk := range n.Content {
 			k, sealed := s.keys.Seal(chunk, chunkAAD(p.sub.blobID, i))
 			p.chunkKeys, p.sealedChunks = append(p.chunkKeys, k), append(p.sealedChunks, sealed)
+			// Let the plain chunk go as soon as it is sealed, so the
+			// content is not held twice.
+			n.Content[i] = nil
 		}
 	}
 	p.sub.Deliveries = make([]Delivery, len(n.Destinations))
