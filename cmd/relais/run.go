@@ -33,6 +33,7 @@ func commands() []command {
 		{"apikey", "apikey create|list|revoke ...  manage tenants' API keys", runAPIKey},
 		{"journal", "journal verify --config FILE   check the journal's hash chain", runJournal},
 		{"bench", "bench deliver [flags]          measure end-to-end delivery throughput", runBench},
+		{"mapping", "mapping lint|run ...         check and try mapping specs", runMapping},
 		{"version", "version                        print the version", runVersion},
 	}
 }
