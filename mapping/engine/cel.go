@@ -20,6 +20,7 @@ const (
 	varInput = "input" // the whole input, reduced to the declared reads
 	varValue = "value" // the value of the rule's from path
 	varElem  = "elem"  // the current element of the enclosing each
+	varAt    = "at"    // when the platform answered (RunOptions.Source.At), a timestamp
 )
 
 // Bounds the static cost estimate assumes for input data: every string, list
@@ -38,6 +39,7 @@ func newCELEnv() (*cel.Env, error) {
 		cel.Variable(varInput, cel.MapType(cel.StringType, cel.DynType)),
 		cel.Variable(varValue, cel.DynType),
 		cel.Variable(varElem, cel.DynType),
+		cel.Variable(varAt, cel.TimestampType),
 		ext.Strings(),
 		cel.Function("partialDate",
 			cel.Overload("partialDate_string", []*cel.Type{cel.StringType}, cel.StringType,
@@ -456,9 +458,9 @@ func (w *readWalker) chain(e ast.Expr) (p Path, ok, dyn bool) {
 	return nil, false, false
 }
 
-// activation hands an expression its three variables without a map.
+// activation hands an expression its variables without a map.
 type activation struct {
-	input, value, elem ref.Val
+	input, value, elem, at ref.Val
 }
 
 func (a *activation) ResolveName(name string) (any, bool) {
@@ -469,6 +471,8 @@ func (a *activation) ResolveName(name string) (any, bool) {
 		return a.value, true
 	case varElem:
 		return a.elem, true
+	case varAt:
+		return a.at, true
 	}
 	return nil, false
 }

@@ -75,6 +75,7 @@ func (p *Plan) Run(input []byte, opts RunOptions) (*Result, error) {
 	}
 	res := &Result{Dropped: dropped}
 	s := &runner{plan: p, input: in}
+	s.act.at = types.Timestamp{Time: opts.Source.At}
 	s.srcIdx, s.dstIdx = s.idxBuf[0][:0], s.idxBuf[1][:0]
 	out := make(map[string]any, len(p.shape.keys))
 	s.apply(p.rules, &frame{src: in, dst: out})

@@ -19,7 +19,7 @@ import (
 // engine: the platform's schema on input, the canonical schemas on output;
 // the hand-written mapper: the canonical types' Validate).
 
-const qfCase = "apiparticulier/testdata/cnaf_couple_two_children.input.json"
+const qfCase = "apiparticulier/testdata/quotient_familial.inbound/cnaf_couple_two_children.input.json"
 
 func qfInput(b *testing.B) []byte {
 	b.Helper()
@@ -83,7 +83,7 @@ func TestHandWrittenMatchesEngine(t *testing.T) {
 	cat := setup(t)
 	p, _ := cat.Plan("apiparticulier", "quotient_familial", engine.Inbound)
 	for _, c := range []string{"cnaf_couple_two_children", "msa_couple_two_children", "qf_zero_not_computable", "compound_given_names", "apostrophe_and_accents", "partial_birth_dates", "single_no_children_empty_usage"} {
-		raw, err := os.ReadFile("apiparticulier/testdata/" + c + ".input.json") //nolint:gosec // the test's own cases
+		raw, err := os.ReadFile("apiparticulier/testdata/quotient_familial.inbound/" + c + ".input.json") //nolint:gosec // the test's own cases
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,6 +1,6 @@
 // Package specs holds Relais's mapping specs, one folder per platform: the
 // YAML specs the mapping engine (mapping/engine) compiles at start-up, the
-// platform schemas they validate against, and, under each folder's testdata,
+// platform schemas they validate against, and, under each folder's testdata/<spec>,
 // golden cases (<case>.input.json mapped to <case>.golden.json).
 //
 // The format is described in README.md. Check a spec with

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -44,18 +45,20 @@ type golden struct {
 	Provenance *engine.Provenance `json:"provenance,omitempty"`
 }
 
-// TestGolden maps every testdata/<case>.input.json of every spec and compares
-// the result with <case>.golden.json; -update rewrites the golden files.
+// TestGolden maps every testdata/<spec>/<case>.input.json of every spec
+// (<spec> is the spec's file name without .yaml) and compares the result
+// with <case>.golden.json; -update rewrites the golden files.
 func TestGolden(t *testing.T) {
 	t.Parallel()
 	cat := setup(t)
 	for _, p := range cat.Plans() {
-		inputs, err := filepath.Glob(filepath.Join(filepath.FromSlash(p.Dir()), "testdata", "*.input.json"))
+		dir := caseDir(p)
+		inputs, err := filepath.Glob(filepath.Join(dir, "*.input.json"))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(inputs) == 0 {
-			t.Errorf("%s: no golden case in %s/testdata", p.File, p.Dir())
+			t.Errorf("%s: no golden case in %s", p.File, filepath.ToSlash(dir))
 		}
 		for _, in := range inputs {
 			name := strings.TrimSuffix(filepath.Base(in), ".input.json")
@@ -83,6 +86,12 @@ func TestGolden(t *testing.T) {
 			})
 		}
 	}
+}
+
+// caseDir is the folder of a spec's golden cases:
+// <platform>/testdata/<spec file name without .yaml>.
+func caseDir(p *engine.Plan) string {
+	return filepath.Join(filepath.FromSlash(p.Dir()), "testdata", strings.TrimSuffix(path.Base(p.File), ".yaml"))
 }
 
 // run maps raw and returns the indented golden document. Errors must never
