@@ -36,29 +36,24 @@ func BenchmarkQFEngine(b *testing.B) {
 	if !ok {
 		b.Fatal("no quotient familial spec")
 	}
-	raw := qfInput(b)
-	for _, bc := range []struct {
-		name string
-		opts engine.RunOptions
-	}{
-		{"unvalidated", engine.RunOptions{SkipValidation: true}},
-		{"validated", engine.RunOptions{}},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(raw)))
-			for b.Loop() {
-				if _, err := p.Run(raw, bc.opts); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-		})
-	}
+	benchEngine(b, p, qfInput(b))
 }
 
 func BenchmarkQFHandWritten(b *testing.B) {
-	raw := qfInput(b)
+	benchMapper(b, qfInput(b), handMapQF)
+}
+
+// benchEngine measures a plan on one record, with and without schema
+// validation.
+func benchEngine(b *testing.B, p *engine.Plan, raw []byte) {
+	benchMapper(b, raw, func(raw []byte, validate bool) (any, error) {
+		return p.Run(raw, engine.RunOptions{SkipValidation: !validate})
+	})
+}
+
+// benchMapper measures mapOne on one record, with and without validation,
+// and reports records per second.
+func benchMapper[T any](b *testing.B, raw []byte, mapOne func(raw []byte, validate bool) (T, error)) {
 	for _, bc := range []struct {
 		name     string
 		validate bool
@@ -67,7 +62,7 @@ func BenchmarkQFHandWritten(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(len(raw)))
 			for b.Loop() {
-				if _, err := handMapQF(raw, bc.validate); err != nil {
+				if _, err := mapOne(raw, bc.validate); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -40,45 +40,11 @@ func tdduiPlan(tb testing.TB) *engine.Plan {
 }
 
 func BenchmarkTDDUIEngine(b *testing.B) {
-	p := tdduiPlan(b)
-	raw := tdduiInput(b, "one_stay_events_presence_absence")
-	for _, bc := range []struct {
-		name string
-		opts engine.RunOptions
-	}{
-		{"unvalidated", engine.RunOptions{SkipValidation: true}},
-		{"validated", engine.RunOptions{}},
-	} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(raw)))
-			for b.Loop() {
-				if _, err := p.Run(raw, bc.opts); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-		})
-	}
+	benchEngine(b, tdduiPlan(b), tdduiInput(b, "one_stay_events_presence_absence"))
 }
 
 func BenchmarkTDDUIHandWritten(b *testing.B) {
-	raw := tdduiInput(b, "one_stay_events_presence_absence")
-	for _, bc := range []struct {
-		name     string
-		validate bool
-	}{{"unvalidated", false}, {"validated", true}} {
-		b.Run(bc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			b.SetBytes(int64(len(raw)))
-			for b.Loop() {
-				if _, err := handMapTDDUI(raw, bc.validate); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-		})
-	}
+	benchMapper(b, tdduiInput(b, "one_stay_events_presence_absence"), handMapTDDUI)
 }
 
 // TestTDDUIHandWrittenMatchesEngine keeps the baseline honest: it produces
