@@ -25,8 +25,12 @@ bench: ## Go benchmarks and the end-to-end delivery benchmark
 	go run ./cmd/relais bench deliver --store sqlite
 	go run ./cmd/relais bench deliver --store postgres --dsn $(DB)
 
-fuzz: ## run each fuzz target for 30s
-	go test -run '^$$' -fuzz FuzzDecodeSubmission -fuzztime 30s ./gateway/api/
+fuzz: ## run every fuzz target for 20s each
+	@for pkg in $$(go list ./...); do \
+	  for f in $$(go test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f"; go test -run '^$$' -fuzz "^$$f$$" -fuzztime 20s $$pkg || exit 1; \
+	  done; \
+	done
 
 ci: ## what CI runs
 	bash .ci/run
