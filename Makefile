@@ -1,5 +1,5 @@
 # Relais: common tasks. `make help` lists them.
-DB ?= postgres://127.0.0.1:5432/test
+DB ?= postgres://127.0.0.1:5432/test?sslmode=disable
 
 .PHONY: help run test test-race lint bench fuzz ci
 
