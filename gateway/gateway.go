@@ -21,6 +21,9 @@ import (
 	"github.com/relais-dev/relais/gateway/delivery"
 	"github.com/relais-dev/relais/gateway/store"
 	"github.com/relais-dev/relais/gateway/vault"
+	"github.com/relais-dev/relais/mapping"
+	"github.com/relais-dev/relais/mapping/engine"
+	"github.com/relais-dev/relais/mapping/specs"
 )
 
 // Deps are the gateway's injected collaborators; all may be zero.
@@ -42,6 +45,7 @@ type Gateway struct {
 	store    *store.Store
 	conns    *connectors.Registry
 	api      *api.Server
+	mappings *engine.Catalog
 	workers  *river.Workers
 	periodic []*river.PeriodicJob
 
@@ -76,6 +80,11 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encryption.keys: %w", err)
 	}
+	mappings, err := LoadMappings()
+	if err != nil {
+		return nil, err
+	}
+	deps.Logger.Debug("mapping specs compiled", slog.Int("plans", len(mappings.Plans())))
 	conns := deps.Connectors
 	if conns == nil {
 		conns, err = NewConnectors(cfg.Connectors, connectors.Deps{
@@ -92,7 +101,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &Gateway{cfg: cfg, logger: deps.Logger, now: deps.Now, reg: deps.Registry, store: st, conns: conns}
+	g := &Gateway{cfg: cfg, logger: deps.Logger, now: deps.Now, reg: deps.Registry, store: st, conns: conns, mappings: mappings}
 
 	g.workers = river.NewWorkers()
 	river.AddWorker(g.workers, delivery.NewWorker(st, conns, cfg.Delivery, delivery.NewMetrics(deps.Registry), deps.Logger, deps.Now))
@@ -120,6 +129,23 @@ func NewConnectors(cfg ConnectorsConfig, deps connectors.Deps) (*connectors.Regi
 	}
 	return reg, nil
 }
+
+// LoadMappings compiles every embedded mapping spec against the canonical
+// schemas. A spec with a problem stops the gateway from starting.
+func LoadMappings() (*engine.Catalog, error) {
+	schemas, err := mapping.CompileSchemas()
+	if err != nil {
+		return nil, fmt.Errorf("compiling the canonical schemas: %w", err)
+	}
+	cat, err := engine.LoadCatalog(specs.FS, engine.Options{Schemas: schemas.Get})
+	if err != nil {
+		return nil, fmt.Errorf("loading mapping specs: %w", err)
+	}
+	return cat, nil
+}
+
+// Mappings returns the compiled mapping plans.
+func (g *Gateway) Mappings() *engine.Catalog { return g.mappings }
 
 // Store returns the gateway's store.
 func (g *Gateway) Store() *store.Store { return g.store }
