@@ -61,6 +61,8 @@ type rule struct {
 
 	expr, when cel.Program
 	native     *intrinsic // the expression, when it is one helper on value
+	tmpl       *template  // the expression, when CEL is not needed to run it
+	whenTmpl   *template  // the when, when CEL is not needed to run it
 	abs        Path       // the absolute target, [] for every element
 	hints      []int      // key counts of the objects set makes on the way
 	size       int        // blocks: key count of an element object
@@ -309,7 +311,7 @@ func (c *compiler) block(parent *rule, d *ruleDoc, tp, srcAbs, dstAbs Path) {
 		each: ep[:len(ep)-1], required: d.required, implicit: map[string]*rule{},
 	}
 	if d.when.ok() {
-		b.when, _ = c.cel(d.when, eachAbs, true, false, true, &b.usesElem, &b.usesInput)
+		b.when, _, b.whenTmpl = c.cel(d.when, eachAbs, true, false, true, &b.usesElem, &b.usesInput)
 	}
 	c.use(parent, dstAbs.join(tp...), true, d.when.ok(), d.target.n)
 	parent.rules = append(parent.rules, b)
@@ -399,7 +401,7 @@ func (c *compiler) leaf(parent *rule, d *ruleDoc, tp, from, srcAbs, dstAbs Path,
 		r.constVal = v
 	case hasExpr:
 		r.kind = kindExpr
-		r.expr, r.native = c.cel(d.expr, srcAbs, inBlock, hasFrom, false, &r.usesElem, &r.usesInput)
+		r.expr, r.native, r.tmpl = c.cel(d.expr, srcAbs, inBlock, hasFrom, false, &r.usesElem, &r.usesInput)
 	case hasTable:
 		r.kind = kindTable
 		r.tableName = d.table.s
@@ -408,7 +410,7 @@ func (c *compiler) leaf(parent *rule, d *ruleDoc, tp, from, srcAbs, dstAbs Path,
 		r.kind = kindFrom
 	}
 	if d.when.ok() {
-		r.when, _ = c.cel(d.when, srcAbs, inBlock, hasFrom, true, &r.usesElem, &r.usesInput)
+		r.when, _, r.whenTmpl = c.cel(d.when, srcAbs, inBlock, hasFrom, true, &r.usesElem, &r.usesInput)
 	}
 	if d.defaultNode != nil {
 		v, err := yamlValue(d.defaultNode)
@@ -534,8 +536,10 @@ func (c *compiler) table(name at, reverse bool) map[string]any {
 }
 
 // cel compiles an expression and checks its reads and cost. elemAbs is the
-// input path of the current element (nil at the top).
-func (c *compiler) cel(a at, elemAbs Path, inBlock, hasFrom, boolean bool, usesElem, usesInput *bool) (cel.Program, *intrinsic) {
+// input path of the current element (nil at the top). Beside the program it
+// returns the intrinsic or the template that runs the expression without
+// CEL, if any.
+func (c *compiler) cel(a at, elemAbs Path, inBlock, hasFrom, boolean bool, usesElem, usesInput *bool) (cel.Program, *intrinsic, *template) {
 	env := c.env
 	parsed, iss := env.Parse(a.s)
 	if iss.Err() != nil {
@@ -543,7 +547,7 @@ func (c *compiler) cel(a at, elemAbs Path, inBlock, hasFrom, boolean bool, usesE
 			l, col := c.r.exprPos(a.n, e.Location.Line(), e.Location.Column()+1)
 			c.r.addAt(l, col, CodeCELSyntax, e.Message)
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	checked, iss := env.Check(parsed)
 	if iss.Err() != nil {
@@ -551,11 +555,11 @@ func (c *compiler) cel(a at, elemAbs Path, inBlock, hasFrom, boolean bool, usesE
 			l, col := c.r.exprPos(a.n, e.Location.Line(), e.Location.Column()+1)
 			c.r.addAt(l, col, CodeCELType, e.Message)
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	if boolean && !checked.OutputType().IsAssignableType(cel.BoolType) {
 		c.r.add(a.n, CodeCELType, "when must be a boolean expression, not "+checked.OutputType().String())
-		return nil, nil
+		return nil, nil, nil
 	}
 	native := checked.NativeRep()
 	w := &readWalker{}
@@ -613,7 +617,7 @@ func (c *compiler) cel(a at, elemAbs Path, inBlock, hasFrom, boolean bool, usesE
 		ok = false
 	}
 	if !ok {
-		return nil, nil
+		return nil, nil, nil
 	}
 	if *usesInput {
 		c.hasInput = true
@@ -621,9 +625,12 @@ func (c *compiler) cel(a at, elemAbs Path, inBlock, hasFrom, boolean bool, usesE
 	prg, err := env.Program(checked, cel.CostLimit(c.opts.CostLimit), cel.EvalOptions(cel.OptOptimize))
 	if err != nil {
 		c.r.add(a.n, CodeCELType, "building the program: "+err.Error())
-		return nil, nil
+		return nil, nil, nil
 	}
-	return prg, intrinsicOf(native.Expr())
+	if in := intrinsicOf(native.Expr()); in != nil {
+		return prg, in, nil
+	}
+	return prg, nil, templateOf(native)
 }
 
 func formatUint(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -79,7 +79,7 @@ func appendJSON(b []byte, v any, s *shape) ([]byte, error) {
 	case bool:
 		return strconv.AppendBool(b, v), nil
 	case string:
-		return jsontext.AppendQuote(b, v)
+		return appendQuote(b, v)
 	case int64:
 		return strconv.AppendInt(b, v, 10), nil
 	case float64:
@@ -112,7 +112,7 @@ func appendJSON(b []byte, v any, s *shape) ([]byte, error) {
 			}
 			first = false
 			var err error
-			if b, err = jsontext.AppendQuote(b, k); err != nil {
+			if b, err = appendQuote(b, k); err != nil {
 				return err
 			}
 			b = append(b, ':')
@@ -151,4 +151,19 @@ func appendJSON(b []byte, v any, s *shape) ([]byte, error) {
 		return append(b, '}'), nil
 	}
 	return nil, errNotJSON
+}
+
+// appendQuote is jsontext.AppendQuote with a fast path for the common
+// strings that need no escaping: printable ASCII other than the quote, the
+// backslash and the characters HTML escaping would touch. The others go to
+// jsontext, so the output is the same byte for byte.
+func appendQuote(b []byte, s string) ([]byte, error) {
+	for i := range len(s) {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+			return jsontext.AppendQuote(b, s)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"'), nil
 }

@@ -104,6 +104,7 @@ type runner struct {
 	input    map[string]any
 	inputVal ref.Val
 	act      activation
+	tv       tmplVars
 	errs     Errors
 	srcIdx   []int // indices of the current input elements, outermost first
 	dstIdx   []int // indices of the current output elements
@@ -231,6 +232,15 @@ func (s *runner) leaf(r *rule, f *frame) {
 			out, has = x, x != nil
 			break
 		}
+		if r.tmpl != nil {
+			x, ok := r.tmpl.eval(s.vars(f, v, present))
+			if !ok {
+				s.fail(r, CodeExprError, "l'expression n'a pas pu être évaluée", true)
+				return
+			}
+			out, has = x, x != nil
+			break
+		}
 		res, ok := s.eval(r, r.expr, f, v, present)
 		if !ok {
 			return
@@ -279,6 +289,19 @@ func isEmpty(v any) bool {
 // cond evaluates a when; failed is true when it could not be evaluated (an
 // error was recorded).
 func (s *runner) cond(r *rule, f *frame, v any, present bool) (ok, failed bool) {
+	if r.whenTmpl != nil {
+		res, evalOK := r.whenTmpl.eval(s.vars(f, v, present))
+		if !evalOK {
+			s.fail(r, CodeExprError, "l'expression n'a pas pu être évaluée", true)
+			return false, true
+		}
+		b, isBool := res.(bool)
+		if !isBool {
+			s.fail(r, CodeTypeMismatch, "la condition when n'a pas produit un booléen", true)
+			return false, true
+		}
+		return b, false
+	}
 	res, evalOK := s.eval(r, r.when, f, v, present)
 	if !evalOK {
 		return false, true
@@ -289,6 +312,18 @@ func (s *runner) cond(r *rule, f *frame, v any, present bool) (ok, failed bool) 
 		return false, true
 	}
 	return bool(b), false
+}
+
+// vars sets the variables of a template, as eval sets those of a program.
+func (s *runner) vars(f *frame, v any, present bool) *tmplVars {
+	s.tv = tmplVars{input: s.input}
+	if present {
+		s.tv.value = v
+	}
+	if f.inBlock {
+		s.tv.elem = f.elem
+	}
+	return &s.tv
 }
 
 func (s *runner) eval(r *rule, prg cel.Program, f *frame, v any, present bool) (ref.Val, bool) {
