@@ -16,32 +16,11 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/relais-dev/relais/connectors"
+	"github.com/relais-dev/relais/connectors/clock"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
-}
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // syncBuffer is a bytes.Buffer safe for a logger shared by goroutines.
@@ -67,7 +46,7 @@ type bundle struct {
 	reg     *prometheus.Registry
 	metrics *connectors.Metrics
 	logs    *syncBuffer
-	clock   *fakeClock
+	clock   *clock.Fake
 	deps    connectors.Deps
 }
 
@@ -75,7 +54,7 @@ func setup(t *testing.T) *bundle {
 	t.Helper()
 	reg := prometheus.NewRegistry()
 	logs := &syncBuffer{}
-	clock := newFakeClock()
+	clock := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	m := connectors.NewMetrics(reg)
 	return &bundle{
 		reg: reg, metrics: m, logs: logs, clock: clock,

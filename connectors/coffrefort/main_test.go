@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/relais-dev/relais/connectors"
+	"github.com/relais-dev/relais/connectors/clock"
 	"github.com/relais-dev/relais/connectors/coffrefort"
 	"github.com/relais-dev/relais/mapping"
 	mockcoffrefort "github.com/relais-dev/relais/mocks/coffrefort"
@@ -26,27 +26,9 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// fakeClock is a clock shared by the mock and the connector, moved by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // bundle is what setup gives a test.
 type bundle struct {
-	clock  *fakeClock
+	clock  *clock.Fake
 	mock   *mockcoffrefort.Server
 	srv    *httptest.Server
 	client *coffrefort.Client
@@ -57,7 +39,7 @@ type bundle struct {
 // it with fast retries and a permissive rate limit.
 func setup(t testing.TB, tune func(*coffrefort.Config), wrap func(http.Handler) http.Handler) *bundle {
 	t.Helper()
-	clock := &fakeClock{now: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
+	clock := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	mock := mockcoffrefort.New(mockcoffrefort.Options{Now: clock.Now, LogLimit: 10_000})
 	var h http.Handler = mock
 	if wrap != nil {

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"go.uber.org/goleak"
 
+	"github.com/relais-dev/relais/connectors/clock"
 	coffrefortcontract "github.com/relais-dev/relais/contracts/coffrefort"
 	"github.com/relais-dev/relais/mocks/coffrefort"
 )
@@ -125,24 +125,6 @@ func operations(doc *openapi3.T) map[string]*openapi3.Operation {
 		}
 	}
 	return out
-}
-
-// fakeClock is the mock's injected clock.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
 }
 
 // checker sends requests to the mock and validates both directions against
@@ -316,7 +298,7 @@ func TestMockHonoursContract(t *testing.T) {
 	if err != nil {
 		t.Fatalf("loading: %v", err)
 	}
-	clock := &fakeClock{now: time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)}
+	clock := clock.NewFake(time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC))
 	mock := coffrefort.New(coffrefort.Options{Now: clock.Now, MaxFileSize: maxFileSize, TokenTTL: time.Hour})
 	ts := httptest.NewServer(mock)
 	t.Cleanup(ts.Close)

@@ -22,6 +22,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/relais-dev/relais/connectors"
+	"github.com/relais-dev/relais/connectors/clock"
 	"github.com/relais-dev/relais/gateway/api"
 	"github.com/relais-dev/relais/gateway/delivery"
 	"github.com/relais-dev/relais/gateway/store"
@@ -36,28 +37,6 @@ func TestMain(m *testing.M) {
 const maxDocument = 1 << 20
 
 // ---- Fakes -------------------------------------------------------------
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // syncBuffer is a bytes.Buffer safe for a logger shared by goroutines.
 type syncBuffer struct {
@@ -182,7 +161,7 @@ type bundle struct {
 	server     *api.Server
 	srv        *httptest.Server
 	reg        *prometheus.Registry
-	clock      *fakeClock
+	clock      *clock.Fake
 	logs       *syncBuffer
 	coffre     *fakeConnector
 	archiviste *fakeConnector
@@ -206,7 +185,7 @@ func setupWith(tb testing.TB, opts options) *bundle {
 	tb.Helper()
 	s := storetest.Open(tb, opts.driver, nil)
 	bnd := &bundle{
-		store: s, reg: prometheus.NewRegistry(), clock: newFakeClock(), logs: &syncBuffer{},
+		store: s, reg: prometheus.NewRegistry(), clock: clock.NewFake(time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC)), logs: &syncBuffer{},
 		coffre: &fakeConnector{name: "coffrefort"}, archiviste: &fakeConnector{name: "archiviste"},
 		workersUp: &atomic.Bool{}, coverage: map[string]bool{},
 	}

@@ -10,47 +10,30 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/textproto"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/relais-dev/relais/connectors/clock"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// fakeClock is the injected clock: it moves only when told to.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // fixture is what setup gives a test.
 type fixture struct {
 	srv   *Server
 	ts    *httptest.Server
-	clock *fakeClock
+	clock *clock.Fake
 }
 
 // setup starts a mock on an injected clock. configure runs before the
 // server starts listening.
 func setup(t testing.TB, opts Options, configure ...func(*Server)) *fixture {
 	t.Helper()
-	clock := &fakeClock{now: time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC)}
+	clock := clock.NewFake(time.Date(2025, 3, 14, 9, 26, 53, 0, time.UTC))
 	if opts.Now == nil {
 		opts.Now = clock.Now
 	}
