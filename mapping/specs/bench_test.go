@@ -43,6 +43,31 @@ func BenchmarkQFHandWritten(b *testing.B) {
 	benchMapper(b, qfInput(b), handMapQF)
 }
 
+// assertSameOutput maps raw with the plan and with the hand-written mapper
+// (both validating) and fails unless the two JSON outputs are equal.
+func assertSameOutput(t *testing.T, name string, p *engine.Plan, raw []byte, hand func([]byte, bool) ([]byte, error)) {
+	t.Helper()
+	res, err := p.Run(raw, engine.RunOptions{})
+	if err != nil {
+		t.Fatalf("%s: engine: %v", name, err)
+	}
+	handOut, err := hand(raw, true)
+	if err != nil {
+		t.Fatalf("%s: hand-written: %v", name, err)
+	}
+	canonical := func(b []byte) string {
+		var v any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Fatalf("%s: decoding output: %v", name, err)
+		}
+		out, _ := json.Marshal(v, json.Deterministic(true))
+		return string(out)
+	}
+	if ja, jb := canonical(res.Output), canonical(handOut); ja != jb {
+		t.Errorf("%s: engine and hand-written mapper differ:\nengine: %s\nhand:   %s", name, ja, jb)
+	}
+}
+
 // benchEngine measures a plan on one record, with and without schema
 // validation.
 func benchEngine(b *testing.B, p *engine.Plan, raw []byte) {
@@ -82,26 +107,7 @@ func TestHandWrittenMatchesEngine(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		res, err := p.Run(raw, engine.RunOptions{})
-		if err != nil {
-			t.Fatalf("%s: engine: %v", c, err)
-		}
-		hand, err := handMapQF(raw, true)
-		if err != nil {
-			t.Fatalf("%s: hand-written: %v", c, err)
-		}
-		var a, b any
-		if err := json.Unmarshal(res.Output, &a); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(hand, &b); err != nil {
-			t.Fatal(err)
-		}
-		ja, _ := json.Marshal(a, json.Deterministic(true))
-		jb, _ := json.Marshal(b, json.Deterministic(true))
-		if string(ja) != string(jb) {
-			t.Errorf("%s: engine and hand-written mapper differ:\nengine: %s\nhand:   %s", c, ja, jb)
-		}
+		assertSameOutput(t, c, p, raw, handMapQF)
 	}
 }
 

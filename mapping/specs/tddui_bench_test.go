@@ -55,26 +55,7 @@ func TestTDDUIHandWrittenMatchesEngine(t *testing.T) {
 	p := tdduiPlan(t)
 	for _, c := range []string{"one_stay_events_presence_absence", "partial_birth_date_compound_given_names"} {
 		raw := tdduiInput(t, c)
-		res, err := p.Run(raw, engine.RunOptions{})
-		if err != nil {
-			t.Fatalf("%s: engine: %v", c, err)
-		}
-		hand, err := handMapTDDUI(raw, true)
-		if err != nil {
-			t.Fatalf("%s: hand-written: %v", c, err)
-		}
-		var a, b any
-		if err := json.Unmarshal(res.Output, &a); err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(hand, &b); err != nil {
-			t.Fatal(err)
-		}
-		ja, _ := json.Marshal(a, json.Deterministic(true))
-		jb, _ := json.Marshal(b, json.Deterministic(true))
-		if string(ja) != string(jb) {
-			t.Errorf("%s: engine and hand-written mapper differ:\nengine: %s\nhand:   %s", c, ja, jb)
-		}
+		assertSameOutput(t, c, p, raw, handMapTDDUI)
 	}
 	if _, err := handMapTDDUI(tdduiInput(t, "error_absence_without_reason"), true); err == nil {
 		t.Error("hand-written: an absence without reason was accepted")
