@@ -51,9 +51,6 @@ const createMigrationsTable = `CREATE TABLE IF NOT EXISTS relais_schema_migratio
 )`
 
 func appliedVersions(ctx context.Context, q querier) (map[int]bool, error) {
-	if _, err := q.exec(ctx, createMigrationsTable); err != nil {
-		return nil, fmt.Errorf("creating migrations table: %w", err)
-	}
 	r, err := q.query(ctx, `SELECT version FROM relais_schema_migrations`)
 	if err != nil {
 		return nil, fmt.Errorf("listing applied migrations: %w", err)
@@ -76,6 +73,9 @@ func applyMigrations(ctx context.Context, b backend, dialect string) error {
 	all, err := loadMigrations(dialect)
 	if err != nil {
 		return err
+	}
+	if _, err := b.exec(ctx, createMigrationsTable); err != nil {
+		return fmt.Errorf("creating migrations table: %w", err)
 	}
 	applied, err := appliedVersions(ctx, b)
 	if err != nil {
@@ -105,9 +105,11 @@ func pendingOwnMigrations(ctx context.Context, b backend, dialect string) ([]str
 	if err != nil {
 		return nil, err
 	}
+	// Read only: readiness probes call this, and must not write. A store
+	// never migrated has no migrations table: everything is pending.
 	applied, err := appliedVersions(ctx, b)
 	if err != nil {
-		return nil, err
+		applied = map[int]bool{}
 	}
 	var pending []string
 	for _, m := range all {

@@ -336,44 +336,35 @@ func chunkAAD(blobID string, seq int) []byte {
 	return fmt.Appendf(nil, "blob:%s:%d", blobID, seq)
 }
 
-// BlobReader streams a stored blob, one sealed chunk at a time: it never
-// holds more than one chunk, nor a database connection between reads.
-type BlobReader struct {
-	s      *Store
-	ctx    context.Context //nolint:containedctx // the reader is used within one call
-	blobID string
-	seq    int
-	buf    []byte
-	done   bool
-	// chunks, when known, stops reading without asking for one more; the
-	// first chunk may come preloaded, still sealed.
+// contentReader streams a submission's content, one sealed chunk at a
+// time: it never holds more than one chunk, nor a database connection
+// between reads. The first chunk comes preloaded (still sealed) with the
+// delivery's work.
+type contentReader struct {
+	s        *Store
+	ctx      context.Context //nolint:containedctx // the reader is used within one call
+	blobID   string
 	chunks   int
+	seq      int
+	buf      []byte
 	firstKey string
 	first    []byte
-}
-
-// OpenBlob returns a reader of the blob's content.
-func (s *Store) OpenBlob(ctx context.Context, blobID string) io.ReadCloser {
-	return &BlobReader{s: s, ctx: ctx, blobID: blobID, chunks: -1}
+	closed   bool
 }
 
 // Read implements io.Reader.
-func (r *BlobReader) Read(p []byte) (int, error) {
+func (r *contentReader) Read(p []byte) (int, error) {
 	for len(r.buf) == 0 {
-		if r.done || (r.chunks >= 0 && r.seq >= r.chunks) {
+		if r.closed || r.seq >= r.chunks {
 			return 0, io.EOF
 		}
 		keyID, sealed := r.firstKey, r.first
 		if r.seq > 0 || sealed == nil {
 			err := r.s.b.queryRow(r.ctx, `SELECT key_id, data FROM relais_blob_chunks WHERE blob_id = $1 AND seq = $2`, r.blobID, r.seq).Scan(&keyID, &sealed)
 			if errors.Is(err, errNoRows) {
-				if r.chunks >= 0 {
-					return 0, fmt.Errorf("reading blob: chunk %d of %d is missing", r.seq, r.chunks)
-				}
-				r.done = true
-				continue
+				return 0, fmt.Errorf("reading content: chunk %d of %d is missing", r.seq, r.chunks)
 			} else if err != nil {
-				return 0, fmt.Errorf("reading blob chunk: %w", err)
+				return 0, fmt.Errorf("reading content chunk: %w", err)
 			}
 		}
 		plain, err := r.s.keys.Open(keyID, sealed, chunkAAD(r.blobID, r.seq))
@@ -389,7 +380,7 @@ func (r *BlobReader) Read(p []byte) (int, error) {
 }
 
 // Close implements io.Closer.
-func (r *BlobReader) Close() error { r.done, r.buf = true, nil; return nil }
+func (r *contentReader) Close() error { r.closed, r.buf = true, nil; return nil }
 
 // ---- Journal -------------------------------------------------------------
 

@@ -419,7 +419,7 @@ WHERE d.id = $1`, deliveryID), &w.APIKeyID, &w.Kind, &categories, &keyID, &seale
 // OpenContent streams the work's content, starting from the chunk read
 // with it.
 func (s *Store) OpenContent(ctx context.Context, w Work) io.ReadCloser {
-	return &BlobReader{s: s, ctx: ctx, blobID: w.BlobID, chunks: w.chunks, firstKey: w.firstKey, first: w.first}
+	return &contentReader{s: s, ctx: ctx, blobID: w.BlobID, chunks: w.chunks, firstKey: w.firstKey, first: w.first}
 }
 
 // Attempt is the outcome of one delivery attempt, recorded with its
