@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/coffrefort"
@@ -256,7 +257,7 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(c.desc, err)
 		return
 	}
-	for _, state := range []string{"available", "scheduled", "running", "retryable", "completed", "cancelled", "discarded", "pending"} {
-		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(depth[state]), state)
+	for _, state := range rivertype.JobStates() {
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(depth[string(state)]), string(state))
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -26,6 +27,7 @@ type sqliteBackend struct {
 	// alongside the writer instead of queueing behind it.
 	readers *sql.DB
 	client  *river.Client[*sql.Tx] // insert-only
+	queries queryCache
 	// checkpointer moves the WAL into the database in the background, so
 	// that no commit pays for a checkpoint.
 	stopCheckpointer context.CancelFunc
@@ -118,8 +120,19 @@ func (b *sqliteBackend) close() {
 	_ = b.db.Close()
 }
 
-// sqliteQuery rewrites PostgreSQL placeholders $N to SQLite's ?N.
-func sqliteQuery(q string) string { return strings.ReplaceAll(q, "$", "?") }
+// queryCache remembers rewritten queries: the store's queries are a fixed
+// set, and the rewrite would otherwise run on every call.
+type queryCache struct{ m sync.Map } // string → string
+
+// rewrite turns PostgreSQL placeholders $N into SQLite's ?N.
+func (c *queryCache) rewrite(q string) string {
+	if r, ok := c.m.Load(q); ok {
+		return r.(string)
+	}
+	r := strings.ReplaceAll(q, "$", "?")
+	c.m.Store(q, r)
+	return r
+}
 
 type sqlQuerier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
@@ -127,10 +140,13 @@ type sqlQuerier interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-type sqliteQuerier struct{ q sqlQuerier }
+type sqliteQuerier struct {
+	q     sqlQuerier
+	cache *queryCache
+}
 
 func (s sqliteQuerier) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	res, err := s.q.ExecContext(ctx, sqliteQuery(query), args...)
+	res, err := s.q.ExecContext(ctx, s.cache.rewrite(query), args...)
 	if err != nil {
 		return 0, err
 	}
@@ -138,7 +154,7 @@ func (s sqliteQuerier) exec(ctx context.Context, query string, args ...any) (int
 }
 
 func (s sqliteQuerier) query(ctx context.Context, query string, args ...any) (rows, error) {
-	r, err := s.q.QueryContext(ctx, sqliteQuery(query), args...)
+	r, err := s.q.QueryContext(ctx, s.cache.rewrite(query), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +162,7 @@ func (s sqliteQuerier) query(ctx context.Context, query string, args ...any) (ro
 }
 
 func (s sqliteQuerier) queryRow(ctx context.Context, query string, args ...any) row {
-	return sqlRow{s.q.QueryRowContext(ctx, sqliteQuery(query), args...)}
+	return sqlRow{s.q.QueryRowContext(ctx, s.cache.rewrite(query), args...)}
 }
 
 type sqlRows struct{ *sql.Rows }
@@ -165,15 +181,15 @@ func (r sqlRow) Scan(dest ...any) error {
 }
 
 func (b *sqliteBackend) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	return sqliteQuerier{b.db}.exec(ctx, query, args...)
+	return sqliteQuerier{b.db, &b.queries}.exec(ctx, query, args...)
 }
 
 func (b *sqliteBackend) query(ctx context.Context, query string, args ...any) (rows, error) {
-	return sqliteQuerier{b.readers}.query(ctx, query, args...)
+	return sqliteQuerier{b.readers, &b.queries}.query(ctx, query, args...)
 }
 
 func (b *sqliteBackend) queryRow(ctx context.Context, query string, args ...any) row {
-	return sqliteQuerier{b.readers}.queryRow(ctx, query, args...)
+	return sqliteQuerier{b.readers, &b.queries}.queryRow(ctx, query, args...)
 }
 
 type sqliteTx struct {
@@ -214,7 +230,7 @@ func (b *sqliteBackend) inTx(ctx context.Context, fn func(tx txn) error) error {
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
-	if err := fn(sqliteTx{sqliteQuerier{tx}, tx, b.client}); err != nil {
+	if err := fn(sqliteTx{sqliteQuerier{tx, &b.queries}, tx, b.client}); err != nil {
 		_ = tx.Rollback()
 		return err
 	}
