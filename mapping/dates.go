@@ -53,12 +53,20 @@ var ErrInvalidPartialDate = errors.New("invalid partial date, want YYYY, YYYY-MM
 // unknown month or day: "2020-00-00" gives "2020" and "1980-05-00" gives
 // "1980-05". A known day under an unknown month ("1980-00-12") is an error:
 // the result never invents nor silently drops what the source says.
+//
+// The parts are fixed-width, so the canonical form is a prefix of s: a valid
+// date costs no allocation, which matters to the mapping engine's hot path.
 func ParsePartialDate(s string) (PartialDate, error) {
-	year, month, day, err := partialDateParts(s)
-	if err != nil {
+	_, month, day, err := partialDateParts(s)
+	switch {
+	case err != nil:
 		return "", err
+	case month == 0:
+		return PartialDate(s[:4]), nil
+	case day == 0:
+		return PartialDate(s[:7]), nil
 	}
-	return PartialDateFromParts(year, month, day)
+	return PartialDate(s), nil
 }
 
 // partialDateParts splits a partial date, "00" parts included, into its

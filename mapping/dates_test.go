@@ -165,3 +165,42 @@ func TestDate(t *testing.T) {
 		t.Errorf("DateOf = %q, want the date in the time's own zone", got)
 	}
 }
+
+// TestParsePartialDateIsTheFormattedParts checks that returning a prefix of
+// the input gives exactly what formatting the parts would, and costs no
+// allocation.
+func TestParsePartialDateIsTheFormattedParts(t *testing.T) {
+	t.Parallel()
+	var cases []string
+	for _, y := range []string{"0999", "1000", "1980", "2000", "2024", "2100", "9999", "198a", "+980"} {
+		cases = append(cases, y)
+		for _, m := range []string{"00", "01", "02", "06", "12", "13", "1", "0a"} {
+			cases = append(cases, y+"-"+m)
+			for _, d := range []string{"00", "01", "28", "29", "30", "31", "32", "1"} {
+				cases = append(cases, y+"-"+m+"-"+d)
+			}
+		}
+	}
+	cases = append(cases, "", "1980/06/27", "1980-06-27T00:00", " 1980", "1980-0627")
+	for _, s := range cases {
+		got, err := ParsePartialDate(s)
+		y, m, d, perr := partialDateParts(s)
+		if (err == nil) != (perr == nil) {
+			t.Fatalf("%q: ParsePartialDate error %v, parts error %v", s, err, perr)
+		}
+		if err != nil {
+			continue
+		}
+		if want, _ := PartialDateFromParts(y, m, d); got != want {
+			t.Errorf("%q: got %q, formatting the parts gives %q", s, got, want)
+		}
+	}
+}
+
+// TestParsePartialDateDoesNotAllocate runs alone: AllocsPerRun refuses
+// parallel tests.
+func TestParsePartialDateDoesNotAllocate(t *testing.T) {
+	if n := testing.AllocsPerRun(100, func() { _, _ = ParsePartialDate("1980-06-00") }); n != 0 {
+		t.Errorf("ParsePartialDate allocates %v times for a valid date", n)
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"math"
 	"strings"
 
+	"github.com/relais-dev/relais/mapping"
+
 	"cel.dev/cel-go/cel"
 	"cel.dev/cel-go/common/ast"
 	"cel.dev/cel-go/common/cost"
@@ -55,70 +57,12 @@ func newCELEnv() (*cel.Env, error) {
 }
 
 // PartialDate normalises a date of birth that may be partly unknown to the
-// canonical form of mapping.PartialDate: "YYYY", "YYYY-MM" or "YYYY-MM-DD".
-// It accepts those forms and the platforms' zero-padded one, where "00"
-// stands for an unknown month or day: "1980-00-00" gives "1980" and
-// "1980-06-00" gives "1980-06". A day under an unknown month, a year before
-// 1000 and an impossible date are errors. It does not allocate.
+// canonical form of mapping.PartialDate: "YYYY", "YYYY-MM" or "YYYY-MM-DD";
+// "00" stands for an unknown month or day ("1980-06-00" gives "1980-06").
+// It is mapping.ParsePartialDate, the one place that rule lives.
 func PartialDate(s string) (string, error) {
-	var y, m, d int
-	ok := true
-	switch len(s) {
-	case 4:
-		y, ok = digits(s)
-	case 7:
-		var okY, okM bool
-		y, okY = digits(s[:4])
-		m, okM = digits(s[5:7])
-		ok = s[4] == '-' && okY && okM
-	case 10:
-		var okY, okM, okD bool
-		y, okY = digits(s[:4])
-		m, okM = digits(s[5:7])
-		d, okD = digits(s[8:10])
-		ok = s[4] == '-' && s[7] == '-' && okY && okM && okD
-	default:
-		ok = false
-	}
-	switch {
-	case !ok, y < 1000, m > 12, m == 0 && d != 0, d > daysIn(y, m):
-		return "", errBadDate
-	case m == 0:
-		return s[:4], nil
-	case d == 0:
-		return s[:7], nil
-	}
-	return s, nil
-}
-
-var errBadDate = errors.New("invalid partial date")
-
-// digits parses a non-empty string of ASCII digits.
-func digits(s string) (int, bool) {
-	n := 0
-	for i := range len(s) {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, false
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n, s != ""
-}
-
-// daysIn is the number of days of month in year; 0 for month 0.
-func daysIn(year, month int) int {
-	switch month {
-	case 0:
-		return 0
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
+	d, err := mapping.ParsePartialDate(s)
+	return string(d), err
 }
 
 func celPartialDate(v ref.Val) ref.Val {

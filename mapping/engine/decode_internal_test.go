@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
-
-	"github.com/relais-dev/relais/mapping"
 )
 
 // TestDecodeAgreesWithEncodingJSON compares the decoder with encoding/json
@@ -190,28 +188,4 @@ func project(v any, t *readTree) any {
 		return nil
 	}
 	return nil
-}
-
-// TestPartialDateAgreesWithTheModel checks the engine's allocation-free
-// PartialDate against mapping.ParsePartialDate.
-func TestPartialDateAgreesWithTheModel(t *testing.T) {
-	t.Parallel()
-	var cases []string
-	for _, y := range []string{"0999", "1000", "1980", "2000", "2024", "2100", "9999", "198a", "+980"} {
-		cases = append(cases, y)
-		for _, m := range []string{"00", "01", "02", "06", "12", "13", "1", "0a"} {
-			cases = append(cases, y+"-"+m)
-			for _, d := range []string{"00", "01", "28", "29", "30", "31", "32", "1"} {
-				cases = append(cases, y+"-"+m+"-"+d)
-			}
-		}
-	}
-	cases = append(cases, "", "1980/06/27", "1980-06-27T00:00", " 1980", "1980-0627")
-	for _, s := range cases {
-		got, gerr := PartialDate(s)
-		want, werr := mapping.ParsePartialDate(s)
-		if (gerr == nil) != (werr == nil) || got != string(want) {
-			t.Errorf("%q: got %q (%v), the model says %q (%v)", s, got, gerr, want, werr)
-		}
-	}
 }
