@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -154,9 +155,9 @@ func (c Config) Validate() error {
 		return errors.New("queue.workers: must be between 1 and 10000")
 	case c.Queue.RescueAfter <= c.Queue.JobTimeout:
 		return errors.New("queue.rescue_after: must exceed queue.job_timeout")
-	case !oneOf(c.Log.Level, "debug", "info", "warn", "error"):
+	case !slices.Contains([]string{"debug", "info", "warn", "error"}, c.Log.Level):
 		return errors.New("log.level: must be debug, info, warn or error")
-	case !oneOf(c.Log.Format, "text", "json"):
+	case !slices.Contains([]string{"text", "json"}, c.Log.Format):
 		return errors.New(`log.format: must be "text" or "json"`)
 	}
 	if err := c.Delivery.Validate(); err != nil {
@@ -168,15 +169,6 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
-}
-
-func oneOf(v string, allowed ...string) bool {
-	for _, a := range allowed {
-		if v == a {
-			return true
-		}
-	}
-	return false
 }
 
 // LoadConfig reads a YAML file strictly (unknown keys are errors), applies
