@@ -26,6 +26,7 @@ import (
 	"github.com/relais-dev/relais/gateway/store/storetest"
 	"github.com/relais-dev/relais/gateway/vault"
 	mockcoffrefort "github.com/relais-dev/relais/mocks/coffrefort"
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 // bundle is a gateway wired like the sandbox: the mock safe over real HTTP,
@@ -217,6 +218,14 @@ func waitDocuments(t *testing.T, mock *mockcoffrefort.Server, n int, timeout tim
 	}
 }
 
+// setFaults replaces the mock's faults with rules.
+func setFaults(t *testing.T, mock *mockcoffrefort.Server, rules ...platform.Rule) {
+	t.Helper()
+	if err := mock.SetFaults(platform.Faults{Rules: rules}); err != nil {
+		t.Fatalf("setting the mock's faults: %v", err)
+	}
+}
+
 func assertExactlyOnce(t *testing.T, mock *mockcoffrefort.Server, n int) {
 	t.Helper()
 	created := mock.CreatedPerKey()
@@ -316,7 +325,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 		c.Delivery.BackoffBase, c.Delivery.BackoffMax, c.Delivery.MaxAttempts = 20*time.Millisecond, 200*time.Millisecond, 50
 		c.Connectors.Coffrefort.Stack.Breaker = connectors.BreakerConfig{ConsecutiveFailures: 1000, MinRequests: 100000, OpenTimeout: time.Second}
 	})
-	b.mock.SetFaults(mockcoffrefort.Faults{ErrorRate: 0.3, Statuses: []int{503, 429}, RetryAfter: "2"})
+	setFaults(t, b.mock, platform.Rule{ErrorRate: 0.3, Statuses: []int{503, 429}, RetryAfter: "2"})
 	const n = 40
 	b.submitMany(t, 0, n, 4)
 	waitDocuments(t, b.mock, n, 90*time.Second)
@@ -325,7 +334,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	byKey := map[string][]mockcoffrefort.LogEntry{}
 	injected := 0
 	for _, e := range b.mock.Log() {
-		if e.Injected {
+		if e.Injected() {
 			injected++
 		}
 		if e.IdempotencyKey != "" {
@@ -377,7 +386,7 @@ func TestOutageOpensBreaker(t *testing.T) {
 
 	start := time.Now()
 	end := start.Add(outage)
-	b.mock.SetFaults(mockcoffrefort.Faults{OutageStart: start, OutageEnd: end})
+	setFaults(t, b.mock, platform.Rule{Outage: &platform.Window{Start: start, End: end}})
 	const n = 20
 	b.submitMany(t, 1, n, 4)
 	waitDocuments(t, b.mock, n+1, outage+60*time.Second)
@@ -410,21 +419,21 @@ func TestReplayAfterFailureDeliversOnce(t *testing.T) {
 		c.Connectors.Coffrefort.Stack.Breaker = connectors.BreakerConfig{ConsecutiveFailures: 1000, MinRequests: 100000}
 	})
 	// Permanent: the platform rejects the upload.
-	b.mock.SetFaults(mockcoffrefort.Faults{ErrorRate: 1, Status: 422, Routes: []string{"documents.create"}})
+	setFaults(t, b.mock, platform.Rule{Operations: []string{"documents.create"}, Status: 422})
 	failedID := b.submit(t, 1)
 	v := b.waitStatus(t, failedID, 10*time.Second, "failed")
 	if !bytes.Contains(v.Deliveries[0].LastError, []byte(`"code":"upstream_rejected"`)) || !bytes.Contains(v.Deliveries[0].LastError, []byte(`"upstream"`)) {
 		t.Fatalf("failed delivery's last error lacks the translated platform error: %s", v.Deliveries[0].LastError)
 	}
 	// Retryable until the budget is spent: dead.
-	b.mock.SetFaults(mockcoffrefort.Faults{ErrorRate: 1, Status: 503, Routes: []string{"documents.create"}})
+	setFaults(t, b.mock, platform.Rule{Operations: []string{"documents.create"}, Status: 503})
 	deadID := b.submit(t, 2)
 	dv := b.waitStatus(t, deadID, 10*time.Second, "dead")
 	if dv.Deliveries[0].Attempts != 2 {
 		t.Fatalf("dead after %d attempts, want 2", dv.Deliveries[0].Attempts)
 	}
 
-	b.mock.SetFaults(mockcoffrefort.Faults{})
+	setFaults(t, b.mock)
 	for _, sv := range []submissionView{v, dv} {
 		req, _ := http.NewRequest(http.MethodPost, b.api.URL+"/v1/deliveries/"+sv.Deliveries[0].ID+"/replay", nil)
 		req.Header.Set("Authorization", "Bearer "+b.key)

@@ -24,6 +24,7 @@ import (
 	"github.com/relais-dev/relais/gateway/store/storetest"
 	"github.com/relais-dev/relais/gateway/vault"
 	mockcoffrefort "github.com/relais-dev/relais/mocks/coffrefort"
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 // TestMain lets the test binary act as the relais command, so the crash
@@ -97,7 +98,11 @@ func testCrash(t *testing.T, driver string) {
 	const n = 1000
 	ctx := context.Background()
 	mock := mockcoffrefort.New(mockcoffrefort.Options{})
-	mock.SetFaults(mockcoffrefort.Faults{Latency: 10 * time.Millisecond, LatencyJitter: 20 * time.Millisecond})
+	if err := mock.SetFaults(platform.Faults{Rules: []platform.Rule{{Latency: &platform.Latency{
+		Distribution: platform.DistUniform, Min: platform.Duration(10 * time.Millisecond), Max: platform.Duration(30 * time.Millisecond),
+	}}}}); err != nil {
+		t.Fatalf("setting the mock's faults: %v", err)
+	}
 	safe := httptest.NewServer(mock)
 	defer safe.Close()
 

@@ -160,7 +160,7 @@ func (sb *sandbox) printWelcome(w io.Writer) {
 	fmt.Fprintf(w, "  Clé d'API             %s\n\n", sb.apiKey)
 	fmt.Fprintf(w, "Plateformes simulées :\n")
 	for _, m := range sb.mocks {
-		fmt.Fprintf(w, "  %-20s  %s   (pilotage : %s/__control/faults)\n", m.Name, m.URL, m.URL)
+		fmt.Fprintf(w, "  %-20s  %s   (pilotage : %s/_mock/faults)\n", m.Name, m.URL, m.URL)
 	}
 	fmt.Fprintf(w, "\nDéposer un document dans le coffre-fort numérique :\n\n")
 	fmt.Fprintf(w, "  curl -sS -X POST %s/v1/submissions \\\n", sb.baseURL)

@@ -19,6 +19,7 @@ import (
 	"github.com/relais-dev/relais/connectors/coffrefort"
 	"github.com/relais-dev/relais/mapping"
 	mockcoffrefort "github.com/relais-dev/relais/mocks/coffrefort"
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 func TestDeliverHappyPath(t *testing.T) {
@@ -109,7 +110,7 @@ func TestToggleFailureIsFinishedByTheNextAttempt(t *testing.T) {
 	t.Parallel()
 	b := setup(t, nil, nil)
 	d := delivery("key-toggle", "ESMS-8", pdf(1024), mapping.VisibilityShared)
-	b.mock.SetFaults(mockcoffrefort.Faults{ErrorRate: 1, Status: 502, Routes: []string{"documents.toggle_visibility"}})
+	b.setFaults(t, platform.Rule{Operations: []string{"documents.toggle_visibility"}, Status: 502})
 	_, err := b.client.Deliver(context.Background(), d)
 	var ce *connectors.Error
 	if !errors.As(err, &ce) || ce.Class != connectors.Retryable || ce.Status != 502 || ce.Op != "sharing document" {
@@ -118,7 +119,7 @@ func TestToggleFailureIsFinishedByTheNextAttempt(t *testing.T) {
 	if docs := b.mock.Documents(); len(docs) != 1 || !docs[0].Private {
 		t.Fatalf("documents = %+v, want one, still private", docs)
 	}
-	b.mock.SetFaults(mockcoffrefort.Faults{})
+	b.setFaults(t)
 	if _, err := b.client.Deliver(context.Background(), d); err != nil {
 		t.Fatalf("second attempt: %v", err)
 	}
@@ -226,9 +227,7 @@ func TestRetryableStatusesCarryRetryAfter(t *testing.T) {
 		t.Run(strconv.Itoa(tt.status), func(t *testing.T) {
 			t.Parallel()
 			b := setup(t, nil, nil)
-			b.mock.SetFaults(mockcoffrefort.Faults{
-				ErrorRate: 1, Status: tt.status, RetryAfter: tt.retryAfter(b.clock.Now()), Routes: []string{"documents.create"},
-			})
+			b.setFaults(t, platform.Rule{Operations: []string{"documents.create"}, Status: tt.status, RetryAfter: tt.retryAfter(b.clock.Now())})
 			_, err := b.client.Deliver(context.Background(), delivery("key-busy", "ESMS-12", pdf(100), mapping.VisibilityPrivate))
 			var ce *connectors.Error
 			if !errors.As(err, &ce) || ce.Class != connectors.Retryable || ce.Status != tt.status || ce.RetryAfter != tt.want {
@@ -412,7 +411,9 @@ func TestBreakerOpensDuringOutage(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := b.clock.Now()
-	b.mock.SetFaults(mockcoffrefort.Faults{OutageStart: now.Add(-time.Minute), OutageEnd: now.Add(time.Hour)})
+	// Retry-After: 0, or the outage would announce its end (an hour) and
+	// the connector rightly would not retry in-call.
+	b.setFaults(t, platform.Rule{Outage: &platform.Window{Start: now.Add(-time.Minute), End: now.Add(time.Hour)}, RetryAfter: "0"})
 
 	// New beneficiaries, so each deposit starts with a search, tried three
 	// times in-call: three failures in a row open the breaker.
@@ -438,7 +439,7 @@ func TestBreakerOpensDuringOutage(t *testing.T) {
 
 	// The outage ends: the breaker keeps refusing until its OpenTimeout
 	// (a minute here) has passed; connectors' own tests cover the probe.
-	b.mock.SetFaults(mockcoffrefort.Faults{})
+	b.setFaults(t)
 	if _, err := b.client.Deliver(ctx, delivery("key-3", "ESMS-23", pdf(100), mapping.VisibilityPrivate)); !errors.As(err, &boe) || boe.RetryIn < 50*time.Second {
 		t.Errorf("error = %v, want the breaker still open for most of a minute", err)
 	}

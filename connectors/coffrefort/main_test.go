@@ -20,6 +20,7 @@ import (
 	"github.com/relais-dev/relais/connectors/coffrefort"
 	"github.com/relais-dev/relais/mapping"
 	mockcoffrefort "github.com/relais-dev/relais/mocks/coffrefort"
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 func TestMain(m *testing.M) {
@@ -50,6 +51,14 @@ func setup(t testing.TB, tune func(*coffrefort.Config), wrap func(http.Handler) 
 	b := &bundle{clock: clock, mock: mock, srv: srv, reg: prometheus.NewRegistry()}
 	b.client = newClient(t, b, tune)
 	return b
+}
+
+// setFaults replaces the mock's faults with rules.
+func (b *bundle) setFaults(t testing.TB, rules ...platform.Rule) {
+	t.Helper()
+	if err := b.mock.SetFaults(platform.Faults{Rules: rules}); err != nil {
+		t.Fatalf("setting the mock's faults: %v", err)
+	}
 }
 
 // newClient builds one more connector to the bundle's mock.

@@ -27,6 +27,7 @@ import (
 	"github.com/relais-dev/relais/connectors/clock"
 	coffrefortcontract "github.com/relais-dev/relais/contracts/coffrefort"
 	"github.com/relais-dev/relais/mocks/coffrefort"
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 func TestMain(m *testing.M) {
@@ -69,11 +70,12 @@ func TestContractDocument(t *testing.T) {
 		}
 	}
 
-	// Operations are named after the mock's routes.
+	// The mock serves every operation (the runtime refuses a mock that
+	// does not), and the producible statuses below name them all.
 	ops := operations(doc)
-	want := slices.DeleteFunc(coffrefort.RouteNames(), func(n string) bool { return n == "unknown" })
-	if got := slices.Sorted(maps.Keys(ops)); !slices.Equal(got, slices.Sorted(slices.Values(want))) {
-		t.Fatalf("operations %v, want the mock's routes %v", got, want)
+	want := coffrefort.New(coffrefort.Options{}).Operations()
+	if got := slices.Sorted(maps.Keys(ops)); !slices.Equal(got, want) || !slices.Equal(want, slices.Sorted(maps.Keys(producible))) {
+		t.Fatalf("operations %v, the mock serves %v", got, want)
 	}
 
 	// Every status the mock can produce is documented, and nothing more.
@@ -419,13 +421,17 @@ func TestMockHonoursContract(t *testing.T) {
 	valid["documents.create"] = call{method: "POST", path: "/api/v3/documents", token: tok, contentType: ct, body: body}
 	for _, op := range slices.Sorted(maps.Keys(valid)) {
 		for _, status := range transient {
-			mock.SetFaults(coffrefort.Faults{ErrorRate: 1, Status: status, RetryAfter: "1", Routes: []string{op}})
+			if err := mock.SetFaults(platform.Faults{Rules: []platform.Rule{{Operations: []string{op}, Status: status, RetryAfter: "1"}}}); err != nil {
+				t.Fatalf("setting faults: %v", err)
+			}
 			cl := valid[op]
 			cl.op, cl.status = op, status
 			c.check(cl)
 		}
 	}
-	mock.SetFaults(coffrefort.Faults{})
+	if err := mock.SetFaults(platform.Faults{}); err != nil {
+		t.Fatalf("clearing faults: %v", err)
+	}
 
 	// Expired tokens.
 	clock.Advance(2 * time.Hour)
@@ -438,7 +444,7 @@ func TestMockHonoursContract(t *testing.T) {
 			}
 		}
 	}
-	if st := mock.Stats(); st.DuplicateRequests != 2 {
-		t.Errorf("duplicate requests = %d, want 2", st.DuplicateRequests)
+	if st := mock.Stats(); st.DuplicateRequests != 2 || st.ResponseViolations != 0 {
+		t.Errorf("duplicate requests = %d, want 2; answers breaking the contract by the mock's own check = %d, want 0", st.DuplicateRequests, st.ResponseViolations)
 	}
 }

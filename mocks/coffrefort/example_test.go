@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/relais-dev/relais/mocks/coffrefort"
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 // A unit test starts the mock with httptest, makes the token endpoint
@@ -26,15 +27,22 @@ func ExampleNew() {
 		return rsp
 	}
 
-	srv.SetFaults(coffrefort.Faults{ErrorRate: 1, Status: http.StatusTooManyRequests, RetryAfter: "2", Routes: []string{"token"}})
+	err := srv.SetFaults(platform.Faults{Rules: []platform.Rule{
+		{Operations: []string{"token"}, Status: http.StatusTooManyRequests, RetryAfter: "2"},
+	}})
+	if err != nil {
+		panic(err)
+	}
 	rsp := getToken()
 	fmt.Println(rsp.StatusCode, rsp.Header.Get("Retry-After"))
 
-	srv.SetFaults(coffrefort.Faults{})
+	if err := srv.SetFaults(platform.Faults{}); err != nil {
+		panic(err)
+	}
 	fmt.Println(getToken().StatusCode)
 
 	st := srv.Stats()
-	fmt.Println(st.Requests, st.Injected, st.TokensIssued)
+	fmt.Println(st.Requests, st.Injected["error"], st.TokensIssued)
 	// Output:
 	// 429 2
 	// 200

@@ -201,7 +201,7 @@ func countRoute(log []LogEntry, route string) (n, injected int) {
 	for _, e := range log {
 		if e.Route == route {
 			n++
-			if e.Injected {
+			if e.Injected() {
 				injected++
 			}
 		}

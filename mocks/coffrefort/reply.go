@@ -89,16 +89,6 @@ func validationReply(vs []violation) reply {
 	})
 }
 
-func injectedReply(status int, retryAfter string) reply {
-	title := http.StatusText(status)
-	if title == "" {
-		title = "An error occurred"
-	}
-	rp := problemReplyOf(problem{Status: status, Title: title, Detail: "Injected fault."})
-	rp.retryAfter = retryAfter
-	return rp
-}
-
 // jwtError is the body of a 401 on /api/v3, lexik-JWT style.
 type jwtError struct {
 	Code    int    `json:"code"`

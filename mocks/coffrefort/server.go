@@ -1,15 +1,23 @@
 package coffrefort
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"fmt"
-	"math/rand/v2"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	coffrefortcontract "github.com/relais-dev/relais/contracts/coffrefort"
+	"github.com/relais-dev/relais/mocks/platform"
 )
+
+// Name is the platform's stable name, in stats, metrics and `relais mocks`.
+const Name = coffrefortcontract.Name
 
 // Options configures a Server. The zero value is usable: every field has a
 // default, applied by WithDefaults.
@@ -25,15 +33,21 @@ type Options struct {
 	// MaxFileSize is the largest document accepted, in bytes; larger uploads
 	// get 413. Default 50 MiB.
 	MaxFileSize int64
-	// Now is the clock for token expiry, outage windows and timestamps.
-	// Default time.Now.
+	// RateLimit is the limit per access token (the token endpoint: per
+	// client address). Default: none, as the safe publishes none.
+	RateLimit platform.RateLimit
+	// Now is the clock for token expiry, outage windows, rate limits and
+	// timestamps. Default time.Now.
 	Now func() time.Time
 	// Seed seeds the random source of the faults (error rate, statuses,
-	// jitter), so a run is repeatable. Default 1.
+	// latency), so a run is repeatable. Default 1.
 	Seed int64
 	// LogLimit bounds Log: only the last LogLimit requests are kept.
 	// Default 200,000.
 	LogLimit int
+	// Logger, when set, receives a warning for every answer of the mock
+	// that breaks the contract. Default: none.
+	Logger *slog.Logger
 }
 
 // Option defaults.
@@ -81,19 +95,22 @@ func (o Options) Validate() error {
 		return fmt.Errorf("coffrefort: Options.MaxFileSize is negative (%d)", o.MaxFileSize)
 	case o.LogLimit < 0:
 		return fmt.Errorf("coffrefort: Options.LogLimit is negative (%d)", o.LogLimit)
+	case o.RateLimit.Limit < 0 || o.RateLimit.Window < 0:
+		return fmt.Errorf("coffrefort: Options.RateLimit is negative (%+v)", o.RateLimit)
 	}
 	return nil
 }
 
-// Server is the mock digital safe. It is safe for concurrent use.
+// Server is the mock digital safe: an http.Handler, safe for concurrent
+// use.
 type Server struct {
 	opts Options
-	mux  *http.ServeMux
-
-	// faults is the active fault configuration; nil means none.
-	faults atomic.Pointer[faultState]
-	rngMu  sync.Mutex
-	rng    *rand.Rand
+	rt   *platform.Server
+	ix   contractIndex
+	// routes names the operation of a request for the log, whatever
+	// answered it (a handler, the runtime, or nobody).
+	routes    *http.ServeMux
+	byPattern map[string]string
 
 	mu    sync.RWMutex
 	state *state
@@ -105,13 +122,11 @@ type Server struct {
 	log      []LogEntry
 	logStart int // index of the oldest entry once log is full
 
-	requests, injected, tokensIssued, duplicates, violations atomic.Int64
-	byRoute                                                  [numRoutes]atomic.Int64
-
-	// latencyHook, when set (by tests), is called as a latency fault starts
-	// waiting.
-	latencyHook func()
+	tokensIssued, duplicates, violations atomic.Int64
 }
+
+// compile-time check: a Server is a handler.
+var _ http.Handler = (*Server)(nil)
 
 // New returns a Server configured by opts (defaults applied). It panics if
 // opts is invalid, which is a programming error in a test.
@@ -120,223 +135,131 @@ func New(opts Options) *Server {
 	if err := opts.Validate(); err != nil {
 		panic(err)
 	}
-	s := &Server{
-		opts:  opts,
-		mux:   http.NewServeMux(),
-		rng:   newRand(opts.Seed),
-		state: newState(),
+	s := &Server{opts: opts, state: newState(), routes: http.NewServeMux(), byPattern: map[string]string{}}
+	handlers := make(map[string]http.Handler, len(operations))
+	for id, op := range operations {
+		handlers[id] = s.handler(id, op)
 	}
-	s.routes()
+	s.rt = platform.New(platform.Config{
+		Name:         Name,
+		Contract:     coffrefortcontract.Spec(),
+		Operations:   handlers,
+		Errors:       s.writeError,
+		Authenticate: s.authenticate,
+		RateLimit:    opts.RateLimit,
+		MaxBody:      s.maxBody(),
+		Now:          opts.Now,
+		Seed:         opts.Seed,
+		OnReset:      s.reset,
+		Logger:       opts.Logger,
+	})
+	ix, err := indexContract(s.rt.Contract())
+	if err != nil {
+		panic(fmt.Sprintf("coffrefort: %v", err))
+	}
+	s.ix = ix
+	for path, item := range s.rt.Contract().Paths.Map() {
+		for method, o := range item.Operations() {
+			pattern := method + " " + path
+			s.routes.Handle(pattern, http.NotFoundHandler())
+			s.byPattern[pattern] = o.OperationID
+		}
+	}
 	return s
 }
 
-func newRand(seed int64) *rand.Rand {
-	return rand.New(rand.NewPCG(uint64(seed), 0x636f66666572)) //nolint:gosec // a repeatable fault source, not a secret
-}
+// maxBody bounds request bodies: the largest file plus room for the other
+// parts, headers and boundaries.
+func (s *Server) maxBody() int64 { return s.opts.MaxFileSize + multipartOverhead }
 
-// ServeHTTP implements http.Handler.
+// controlPrefix is the runtime's control API (mocks/platform), served as
+// is: never logged.
+const controlPrefix = "/_mock/"
+
+// ServeHTTP implements http.Handler: the runtime serves the request, and
+// the mock logs it.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r)
-}
-
-// routes registers every pattern: one per operation, one per known path
-// answering 405 to the other methods, a catch-all for unknown /api paths and
-// the control API.
-func (s *Server) routes() {
-	paths := map[string][]string{}
-	for id := range routeUnknown {
-		rt := &routeTable[id]
-		s.mux.Handle(rt.method+" "+rt.path, s.api(id))
-		paths[rt.path] = append(paths[rt.path], rt.method)
+	if strings.HasPrefix(r.URL.Path, controlPrefix) {
+		s.rt.ServeHTTP(w, r)
+		return
 	}
-	for path, methods := range paths {
-		s.mux.Handle(path, s.methodNotAllowed(strings.Join(methods, ", ")))
+	tr := &trace{}
+	rec := &recorder{ResponseWriter: w, trace: tr}
+	e := LogEntry{At: s.opts.Now(), Method: r.Method, Route: s.routeOf(r), IdempotencyKey: r.Header.Get(headerIdempotencyKey)}
+	r = r.WithContext(context.WithValue(r.Context(), traceKey{}, tr))
+	s.readAhead(r)
+	aborted := true
+	// Truncation and the end of a hang abort the connection with a panic
+	// (http.ErrAbortHandler) that must reach net/http: it is logged on its
+	// way, not recovered.
+	defer func() { s.record(e, r, tr, rec, aborted) }()
+	s.rt.ServeHTTP(rec, r)
+	aborted = false
+}
+
+// readAhead reads r's body (up to the runtime's limit, plus one byte) into
+// memory before the runtime sees it. net/http notices that a client went
+// away only once the request body was read to its end; the runtime's
+// latency and hang faults act before it reads the body, so without this an
+// upload whose client gave up during a hang would hold its handler (and a
+// test server's Close) until the runtime's MaxHang.
+func (s *Server) readAhead(r *http.Request) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return
 	}
-	s.mux.Handle("/api/", s.api(routeUnknown))
-
-	s.mux.HandleFunc("GET /__control/faults", s.controlGetFaults)
-	s.mux.HandleFunc("PUT /__control/faults", s.controlPutFaults)
-	s.mux.HandleFunc("DELETE /__control/faults", s.controlDeleteFaults)
-	s.mux.HandleFunc("GET /__control/stats", s.controlStats)
-	s.mux.HandleFunc("POST /__control/reset", s.controlReset)
+	read, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody()+1))
+	rest := r.Body
+	if err != nil {
+		rest = io.NopCloser(&failingReader{err: err})
+	}
+	r.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(read), rest), rest}
 }
 
-// call is what serve knows of a request before the route's handler runs.
-type call struct {
-	r        *http.Request
-	now      time.Time
-	clientID string
-	key      string // Idempotency-Key
-}
+// failingReader returns err: the body read ahead broke there.
+type failingReader struct{ err error }
 
-// reply is a response before it is written; it is kept as is for replays.
-type reply struct {
-	status      int
-	contentType string
-	body        []byte
-	retryAfter  string
-	allow       string
-	challenge   bool // add WWW-Authenticate: Bearer
-	replayed    bool
-}
+func (f *failingReader) Read([]byte) (int, error) { return 0, f.err }
 
-func (s *Server) api(id routeID) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, id, "")
-	})
-}
-
-func (s *Server) methodNotAllowed(allow string) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s.serve(w, r, routeUnknown, allow)
-	})
-}
-
-// statusClientClosed is logged for a request whose client gave up while a
-// latency fault held it (nginx's convention); nothing is written.
-const statusClientClosed = 499
-
-// serve is the pipeline every /api request goes through.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request, id routeID, allow string) {
-	rt := &routeTable[id]
-	c := call{r: r, now: s.opts.Now(), key: r.Header.Get(headerIdempotencyKey)}
-	s.requests.Add(1)
-	s.byRoute[id].Add(1)
-
-	var rp reply
-	injected := false
-	if fs := s.faults.Load(); fs != nil && fs.applies(id) {
-		if err := s.delay(r.Context(), fs); err != nil {
-			s.record(r, id, c, reply{status: statusClientClosed}, false)
-			return
-		}
-		if status, retryAfter, ok := s.inject(fs, c.now); ok {
-			rp = injectedReply(status, retryAfter)
-			injected = true
+// routeOf is the operationId of r's method and path, "unknown" for none.
+func (s *Server) routeOf(r *http.Request) string {
+	if _, pattern := s.routes.Handler(r); pattern != "" {
+		if id, ok := s.byPattern[pattern]; ok {
+			return id
 		}
 	}
-	if !injected {
-		rp = s.process(rt, id, &c, allow)
-	}
-
-	h := w.Header()
-	if rp.contentType != "" {
-		h["Content-Type"] = []string{rp.contentType}
-	}
-	if rp.retryAfter != "" {
-		h["Retry-After"] = []string{rp.retryAfter}
-	}
-	if rp.allow != "" {
-		h["Allow"] = []string{rp.allow}
-	}
-	if rp.challenge {
-		h["Www-Authenticate"] = []string{"Bearer"}
-	}
-	if rp.replayed {
-		h[headerReplayed] = []string{"true"}
-	}
-	w.WriteHeader(rp.status)
-	_, _ = w.Write(rp.body) // the client may be gone; nothing to do about it
-	s.record(r, id, c, rp, injected)
+	return routeUnknown
 }
 
-// process runs everything after fault injection: authentication, scope,
-// deduplication and the route's handler.
-func (s *Server) process(rt *route, id routeID, c *call, allow string) reply {
-	if id == routeUnknown {
-		s.violations.Add(1)
-		if allow != "" {
-			rp := problemReply(http.StatusMethodNotAllowed, fmt.Sprintf("No route found for %q: method not allowed (allow: %s).", c.r.Method+" "+c.r.URL.Path, allow))
-			rp.allow = allow
-			return rp
-		}
-		return problemReply(http.StatusNotFound, fmt.Sprintf("No route found for %q.", c.r.Method+" "+c.r.URL.Path))
+// Platform returns the shared runtime serving the mock: its contract,
+// faults, stats and reset.
+func (s *Server) Platform() *platform.Server { return s.rt }
+
+// SetFaults validates f against the contract's operations and makes it the
+// active fault configuration (see platform.Server.SetFaults).
+func (s *Server) SetFaults(f platform.Faults) error {
+	if err := s.rt.SetFaults(f); err != nil {
+		return fmt.Errorf("setting faults of the mock safe: %w", err)
 	}
-	if rt.scope != 0 {
-		grant, rp, ok := s.authenticate(c.r, c.now)
-		if !ok {
-			return rp
-		}
-		if grant.scopes&rt.scope == 0 {
-			return problemReply(http.StatusForbidden, fmt.Sprintf("The access token lacks the scope %q.", rt.scope.String()))
-		}
-		c.clientID = grant.clientID
-	}
-	if rt.idempotent && c.key != "" {
-		return s.once(id, c, rt.handle)
-	}
-	return s.finish(rt.handle(s, c))
+	return nil
 }
 
-// finish counts contract violations in a handler's reply.
-func (s *Server) finish(rp reply) reply {
-	switch rp.status {
-	case http.StatusBadRequest, http.StatusRequestEntityTooLarge, http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
-		s.violations.Add(1)
-	}
-	return rp
-}
+// Faults returns the active fault configuration.
+func (s *Server) Faults() platform.Faults { return s.rt.Faults() }
 
-// delay waits for the latency fault, or until ctx is done.
-func (s *Server) delay(ctx context.Context, fs *faultState) error {
-	d := fs.f.Latency
-	if fs.f.LatencyJitter > 0 {
-		s.rngMu.Lock()
-		d += time.Duration(s.rng.Int64N(int64(fs.f.LatencyJitter) + 1))
-		s.rngMu.Unlock()
-	}
-	if d <= 0 {
-		return nil
-	}
-	if s.latencyHook != nil {
-		s.latencyHook()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("waiting for injected latency: %w", ctx.Err())
-	}
-}
-
-// record counts and logs a request once its answer is known.
-func (s *Server) record(r *http.Request, id routeID, c call, rp reply, injected bool) {
-	if injected {
-		s.injected.Add(1)
-	}
-	if rp.replayed {
-		s.duplicates.Add(1)
-	}
-	e := LogEntry{
-		At:             c.now,
-		Method:         r.Method,
-		Route:          routeTable[id].name,
-		IdempotencyKey: c.key,
-		Status:         rp.status,
-		RetryAfter:     rp.retryAfter,
-		Injected:       injected,
-	}
-	s.logMu.Lock()
-	if len(s.log) < s.opts.LogLimit {
-		s.log = append(s.log, e)
-	} else if s.opts.LogLimit > 0 {
-		s.log[s.logStart] = e
-		s.logStart = (s.logStart + 1) % len(s.log)
-	}
-	s.logMu.Unlock()
-}
+// Operations lists the contract's operationIds, sorted: the names of
+// LogEntry.Route, Stats.ByRoute and platform.Rule.Operations.
+func (s *Server) Operations() []string { return s.rt.Operations() }
 
 // Reset forgets all state (tokens, beneficiaries, documents, idempotency
 // keys), the faults, the counters and the log, and reseeds the fault random
 // source. Requests in flight finish against the old state.
-func (s *Server) Reset() {
-	s.faults.Store(nil)
-	s.rngMu.Lock()
-	s.rng = newRand(s.opts.Seed)
-	s.rngMu.Unlock()
+func (s *Server) Reset() { s.rt.Reset() }
 
+// reset clears the mock's own state; the runtime calls it on Reset.
+func (s *Server) reset() {
 	s.mu.Lock()
 	s.state = newState()
 	s.mu.Unlock()
@@ -345,54 +268,32 @@ func (s *Server) Reset() {
 	s.log, s.logStart = nil, 0
 	s.logMu.Unlock()
 
-	for _, c := range []*atomic.Int64{&s.requests, &s.injected, &s.tokensIssued, &s.duplicates, &s.violations} {
+	for _, c := range []*atomic.Int64{&s.tokensIssued, &s.duplicates, &s.violations} {
 		c.Store(0)
 	}
-	for i := range s.byRoute {
-		s.byRoute[i].Store(0)
-	}
 }
 
-// LogEntry is one /api request as the mock answered it.
-type LogEntry struct {
-	// At is the arrival time, by Options.Now.
-	At time.Time
-	// Method is the HTTP method.
-	Method string
-	// Route is the stable name of the operation: "token",
-	// "beneficiaries.search", "beneficiaries.create",
-	// "beneficiaries.external_link", "documents.create", "documents.list",
-	// "documents.get", "documents.toggle_visibility", or "unknown" for a
-	// path or method the API does not have.
-	Route string
-	// IdempotencyKey is the request's Idempotency-Key header, if any.
-	IdempotencyKey string
-	// Status is the status sent; 499 when the client gave up during a
-	// latency fault and nothing was sent.
-	Status int
-	// RetryAfter is the Retry-After header sent, if any.
-	RetryAfter string
-	// Injected reports that the answer came from a fault, not from
-	// processing.
-	Injected bool
-}
-
-// Log returns the last requests (at most Options.LogLimit), in arrival
-// order. Control requests are not logged.
-func (s *Server) Log() []LogEntry {
-	s.logMu.Lock()
-	defer s.logMu.Unlock()
-	out := make([]LogEntry, 0, len(s.log))
-	out = append(out, s.log[s.logStart:]...)
-	return append(out, s.log[:s.logStart]...)
-}
-
-// Stats are the mock's counters, as served by GET /__control/stats.
+// Stats are the mock's counters: the runtime's and the safe's own.
 type Stats struct {
-	// Requests counts /api requests (control requests excluded).
+	// Requests counts API requests (control requests excluded).
 	Requests int64 `json:"requests"`
-	// Injected counts answers that came from a fault.
-	Injected int64 `json:"injected"`
+	// ByRoute counts requests per operationId; requests no operation
+	// matched count in Requests only.
+	ByRoute map[string]int64 `json:"by_route"`
+	// Injected counts the faults injected, by kind: latency, error, hang,
+	// truncate, malformed, drift, outage.
+	Injected map[string]int64 `json:"injected"`
+	// ContractViolations counts requests the contract forbids: unknown
+	// paths or methods, requests its schemas refuse, and bodies over the
+	// limits it states. Authentication, scope, conflict, not-found and
+	// business validation (an unknown beneficiary) are outcomes, not
+	// violations.
+	ContractViolations int64 `json:"contract_violations"`
+	// ResponseViolations counts answers of the mock that break the
+	// contract: a bug of the mock, always 0 in its tests.
+	ResponseViolations int64 `json:"response_violations"`
+	// RateLimited counts requests refused by Options.RateLimit.
+	RateLimited int64 `json:"rate_limited"`
 	// TokensIssued counts access tokens granted.
 	TokensIssued int64 `json:"tokens_issued"`
 	// Beneficiaries and Documents are how many exist now.
@@ -401,27 +302,20 @@ type Stats struct {
 	// DuplicateRequests counts replays of an already processed
 	// Idempotency-Key.
 	DuplicateRequests int64 `json:"duplicate_requests"`
-	// ByRoute counts requests per route name (see LogEntry.Route).
-	ByRoute map[string]int64 `json:"by_route"`
-	// ContractViolations counts requests the contract forbids: unknown
-	// paths or methods, malformed or invalid bodies (answers 400, 405, 413,
-	// 415, 422). Authentication, scope, conflict and not-found answers are
-	// business outcomes and are not counted.
-	ContractViolations int64 `json:"contract_violations"`
 }
 
 // Stats returns a snapshot of the counters.
 func (s *Server) Stats() Stats {
+	rt := s.rt.Stats()
 	st := Stats{
-		Requests:           s.requests.Load(),
-		Injected:           s.injected.Load(),
+		Requests:           rt.Requests,
+		ByRoute:            rt.ByOperation,
+		Injected:           rt.Injected,
+		ContractViolations: rt.Violations + s.violations.Load(),
+		ResponseViolations: rt.ResponseViolations,
+		RateLimited:        rt.RateLimited,
 		TokensIssued:       s.tokensIssued.Load(),
-		DuplicateRequests:  s.duplicates.Load(),
-		ContractViolations: s.violations.Load(),
-		ByRoute:            make(map[string]int64, numRoutes),
-	}
-	for i := range s.byRoute {
-		st.ByRoute[routeTable[i].name] = s.byRoute[i].Load()
+		DuplicateRequests:  s.duplicates.Load() + rt.Duplicates,
 	}
 	s.mu.RLock()
 	st.Beneficiaries = int64(len(s.state.beneficiaries))

@@ -3,9 +3,12 @@ package coffrefort
 import (
 	"crypto/rand"
 	"crypto/subtle"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 // grant is what an access token stands for.
@@ -92,26 +95,42 @@ const (
 	msgTokenInvalid = "Invalid JWT Token"
 )
 
-// authenticate checks the bearer token of r. When it fails, the reply is
-// the 401 to send.
-func (s *Server) authenticate(r *http.Request, now time.Time) (grant, reply, bool) {
-	fail := func(msg string) (grant, reply, bool) {
-		rp := jsonReply(http.StatusUnauthorized, jwtError{Code: http.StatusUnauthorized, Message: msg})
-		rp.challenge = true
-		return grant{}, rp, false
+// authenticate is the runtime's Authenticate: it checks the bearer token
+// of r and the scope operation id needs (contract: bearerAuth scopes). It
+// returns the token, the rate-limit key.
+func (s *Server) authenticate(r *http.Request, id string) (string, *platform.Problem) {
+	tok, g, msg := s.grantOf(r)
+	if msg == "" && !s.opts.Now().Before(g.expires) {
+		msg = msgTokenExpired
 	}
+	if msg != "" {
+		return "", &platform.Problem{Kind: platform.KindUnauthorized, Status: http.StatusUnauthorized, Detail: msg}
+	}
+	if need := s.ix.scopes[id]; g.scopes&need != need {
+		return "", &platform.Problem{Kind: platform.KindForbidden, Status: http.StatusForbidden,
+			Detail: fmt.Sprintf("The access token lacks the scope %q.", (need &^ g.scopes).String())}
+	}
+	return tok, nil
+}
+
+// grantOf reads the bearer token of r; msg says why it is refused, expiry
+// aside.
+func (s *Server) grantOf(r *http.Request) (tok string, g grant, msg string) {
 	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-		return fail(msgTokenMissing)
+		return "", grant{}, msgTokenMissing
 	}
 	s.mu.RLock()
 	g, known := s.state.tokens[tok]
 	s.mu.RUnlock()
-	switch {
-	case !known:
-		return fail(msgTokenInvalid)
-	case !now.Before(g.expires):
-		return fail(msgTokenExpired)
+	if !known {
+		return "", grant{}, msgTokenInvalid
 	}
-	return g, reply{}, true
+	return tok, g, ""
+}
+
+// clientOf is the client whose token authenticated r, "" for none.
+func (s *Server) clientOf(r *http.Request) string {
+	_, g, _ := s.grantOf(r)
+	return g.clientID
 }

@@ -1,0 +1,114 @@
+package contracts
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Platform is one platform's contract and the checks `relais contracts
+// verify` runs against a target (our mock or a real sandbox).
+type Platform struct {
+	// Name is the stable name used in --target NAME=URL ("apiparticulier").
+	Name string
+	// Spec is the OpenAPI 3.1 document (YAML).
+	Spec []byte
+	// Credentials are the environment variables a real target needs, e.g.
+	// RELAIS_CONTRACT_APIPARTICULIER_TOKEN; each with the value that works
+	// against our mock, used when the variable is unset.
+	Credentials []Credential
+	// Authorize, when set, turns credentials into an authenticated client
+	// request decoration (e.g. fetch an OAuth2 token first, then set the
+	// bearer). It is called once per run.
+	Authorize func(ctx context.Context, target Target, creds map[string]string) (Authorizer, error)
+	// InvalidAuth, when set, decorates the requests of AuthInvalid cases
+	// with a credential that is well formed but wrong for this platform
+	// (e.g. an API key in the platform's own format). Default: the header
+	// "Authorization: Bearer invalid-token-relais-check".
+	InvalidAuth Authorizer
+	// Cases are the calls to make. Every operation of Spec must be covered
+	// by at least one case with a success status, or verify reports the
+	// operation as unchecked (a violation).
+	Cases []Case
+}
+
+// Credential is one environment variable a target needs.
+type Credential struct {
+	Env         string // RELAIS_CONTRACT_<PLATFORM>_<WHAT>
+	MockDefault string // the value our mock accepts
+	Secret      bool   // never printed
+}
+
+// Target is where checks are sent.
+type Target struct {
+	Name    string
+	BaseURL *url.URL
+	// Client sends the checks; nil means a client of its own with the
+	// default transport.
+	Client *http.Client
+	// Timeout bounds each call, the reading of its answer included.
+	// Default 15s (DefaultTimeout).
+	Timeout time.Duration
+	// Mock is true when the target is our own mock (the default), which
+	// allows checks that would be rude to a real platform.
+	Mock bool
+}
+
+// Authorizer decorates a request with credentials.
+type Authorizer func(r *http.Request)
+
+// Case is one call and what it must answer.
+type Case struct {
+	// Name is unique within the platform ("quotient_familial.identite.cnaf").
+	Name string
+	// Operation is the operationId called.
+	Operation string
+	// PathParams fill the path template; missing ones come from the
+	// operation's parameter examples.
+	PathParams map[string]string
+	// Query and Header are sent as given; when Query is nil, every query
+	// parameter with an example is sent with it. Required header
+	// parameters are sent from their examples unless Header sets them.
+	Query  url.Values
+	Header http.Header
+	// Body builds the request body (nil: the request body example, if any).
+	Body func() (contentType string, body io.Reader)
+	// Auth is how the case authenticates: AuthValid (default), AuthNone or
+	// AuthInvalid.
+	Auth AuthMode
+	// Status is the status expected; the answer must also match the
+	// contract's response for that status (content type, headers, schema)
+	// and, for JSON bodies, show no field added, removed or retyped.
+	Status int
+	// MockOnly cases run only against our mock (they rely on fixtures).
+	MockOnly bool
+}
+
+// AuthMode is how a case authenticates.
+type AuthMode int
+
+// The auth modes.
+const (
+	AuthValid AuthMode = iota
+	AuthNone
+	AuthInvalid
+)
+
+// DefaultTimeout bounds each call of a check when Target.Timeout is zero.
+const DefaultTimeout = 15 * time.Second
+
+// InvalidToken is the bearer token AuthInvalid cases send when the platform
+// supplies no InvalidAuth of its own.
+const InvalidToken = "invalid-token-relais-check"
+
+// Bearer returns an Authorize function that sends the credential named env
+// as "Authorization: Bearer <value>", for platforms whose token is given
+// (API keys, long-lived tokens).
+func Bearer(env string) func(ctx context.Context, target Target, creds map[string]string) (Authorizer, error) {
+	return func(_ context.Context, _ Target, creds map[string]string) (Authorizer, error) {
+		token := creds[env]
+		return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }, nil
+	}
+}

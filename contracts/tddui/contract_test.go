@@ -1,0 +1,96 @@
+package tdduicontract_test
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/relais-dev/relais/contracts"
+	tdduicontract "github.com/relais-dev/relais/contracts/tddui"
+	"github.com/relais-dev/relais/mocks/tddui"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func TestContractDocument(t *testing.T) {
+	t.Parallel()
+	doc, err := tdduicontract.Load()
+	if err != nil {
+		t.Fatalf("loading: %v", err)
+	}
+	if !doc.IsOpenAPI31OrLater() {
+		t.Fatalf("openapi = %q, want 3.1", doc.OpenAPI)
+	}
+	desc := strings.Join(strings.Fields(doc.Info.Description), " ")
+	for _, phrase := range []string{"Facts from the TDDUI guide", "Designed by Relais (the receiving system and its endpoint are UNKNOWN)", "^3[0-9]{9}/[A-Za-z0-9]+-PA-[A-Za-z0-9]+$", "NOT part of this contract"} {
+		if !strings.Contains(desc, phrase) {
+			t.Errorf("info.description does not say %q", phrase)
+		}
+	}
+	post := doc.Paths.Find("/fhir").Post
+	if post.Extensions["x-relais-idempotent"] != true {
+		t.Error("the submission is not marked x-relais-idempotent")
+	}
+	for path, item := range doc.Paths.Map() {
+		for method, op := range item.Operations() {
+			if op.OperationID == "" || op.Summary == "" || len(op.Tags) == 0 {
+				t.Errorf("%s %s lacks an operationId, a summary or tags", method, path)
+			}
+			for _, status := range []string{"401", "429", "500", "503"} {
+				if op.Responses.Value(status) == nil {
+					t.Errorf("%s does not document %s", op.OperationID, status)
+				}
+			}
+		}
+	}
+}
+
+func TestVerifyAgainstMock(t *testing.T) {
+	t.Parallel()
+	mock := tddui.New(tddui.Options{})
+	ts := httptest.NewServer(mock)
+	t.Cleanup(ts.Close)
+	base, err := url.Parse(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := contracts.Target{Name: tdduicontract.Name, BaseURL: base, Client: ts.Client(), Mock: true}
+	p := tdduicontract.Platform()
+
+	for run := 1; run <= 2; run++ { // the second run replays the example Bundle by its identifier
+		rep := contracts.Verify(context.Background(), p, target, nil)
+		var buf bytes.Buffer
+		if err := contracts.WriteText(&buf, []contracts.Report{rep}); err != nil {
+			t.Fatal(err)
+		}
+		if testing.Verbose() {
+			t.Log(buf.String())
+		}
+		if rep.Failed() {
+			t.Fatalf("run %d: verify failed:\n%s", run, buf.String())
+		}
+		if len(rep.Results) < len(p.Cases) {
+			t.Fatalf("run %d: %d results for %d cases", run, len(rep.Results), len(p.Cases))
+		}
+	}
+	st := mock.Stats()
+	if st.ResponseViolations != 0 {
+		t.Errorf("the mock broke its contract %d times", st.ResponseViolations)
+	}
+	// Refused by the runtime: not a transaction, a PUT entry, a text body;
+	// twice.
+	if st.Violations != 6 {
+		t.Errorf("violations = %d, want 6", st.Violations)
+	}
+	c := mock.Counts()
+	if c.Submissions != 3 || c.Duplicates != 1 {
+		t.Errorf("counts %+v: want 3 Bundles stored (the example once, the mapper's shape twice) and 1 replay", c)
+	}
+}

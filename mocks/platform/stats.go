@@ -1,0 +1,103 @@
+package platform
+
+import (
+	"errors"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// faultKind indexes the Injected counters.
+type faultKind int
+
+const (
+	faultLatency faultKind = iota
+	faultError
+	faultHang
+	faultTruncate
+	faultMalformed
+	faultDrift
+	faultOutage
+	numFaultKinds
+)
+
+// faultKindNames are the keys of Stats.Injected, by faultKind.
+var faultKindNames = [numFaultKinds]string{"latency", "error", "hang", "truncate", "malformed", "drift", "outage"}
+
+// counters are the live Stats.
+type counters struct {
+	requests, violations, responseViolations, duplicates, rateLimited atomic.Int64
+	byOp                                                              []atomic.Int64
+	injected                                                          [numFaultKinds]atomic.Int64
+}
+
+func (c *counters) inject(k faultKind) { c.injected[k].Add(1) }
+
+func (c *counters) reset() {
+	for _, a := range []*atomic.Int64{&c.requests, &c.violations, &c.responseViolations, &c.duplicates, &c.rateLimited} {
+		a.Store(0)
+	}
+	for i := range c.byOp {
+		c.byOp[i].Store(0)
+	}
+	for i := range c.injected {
+		c.injected[i].Store(0)
+	}
+}
+
+// Stats returns a snapshot of the counters. ByOperation and Injected list
+// every operation and every fault kind, zeros included.
+func (s *Server) Stats() Stats {
+	st := Stats{
+		Requests:           s.stats.requests.Load(),
+		Violations:         s.stats.violations.Load(),
+		ResponseViolations: s.stats.responseViolations.Load(),
+		Duplicates:         s.stats.duplicates.Load(),
+		RateLimited:        s.stats.rateLimited.Load(),
+		ByOperation:        make(map[string]int64, len(s.c.ops)),
+		Injected:           make(map[string]int64, numFaultKinds),
+	}
+	for _, op := range s.c.ops {
+		st.ByOperation[op.id] = s.stats.byOp[op.index].Load()
+	}
+	for k, name := range faultKindNames {
+		st.Injected[name] = s.stats.injected[k].Load()
+	}
+	return st
+}
+
+// Request outcomes, the "outcome" label of relais_mock_requests_total.
+const (
+	outcomeHandled    = "handled"  // the handler answered
+	outcomeReplayed   = "replayed" // an idempotent answer was replayed
+	outcomeHang       = "hang"     // a hang fault held the request
+	outcomeClientGone = "client_gone"
+	// The other outcomes are ProblemKind values.
+)
+
+// noOperation is the operation label of requests no operation matched.
+const noOperation = "none"
+
+// newRequestsMetric registers relais_mock_requests_total in reg, or reuses
+// the one another mock registered there.
+func newRequestsMetric(reg *prometheus.Registry) *prometheus.CounterVec {
+	cv := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "relais_mock_requests_total",
+		Help: "Requests served by a mock platform, by operation and outcome.",
+	}, []string{"platform", "operation", "outcome"})
+	if err := reg.Register(cv); err != nil {
+		if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
+			if existing, ok := are.ExistingCollector.(*prometheus.CounterVec); ok {
+				return existing
+			}
+		}
+		panic("platform: registering relais_mock_requests_total: " + err.Error())
+	}
+	return cv
+}
+
+func (s *Server) observe(operation, outcome string) {
+	if s.metric != nil {
+		s.metric.WithLabelValues(s.cfg.Name, operation, outcome).Inc()
+	}
+}
