@@ -68,12 +68,23 @@ type Case struct {
 	// PathParams fill the path template; missing ones come from the
 	// operation's parameter examples.
 	PathParams map[string]string
-	// Query and Header are sent as given; when Query is nil, every query
-	// parameter with an example is sent with it. Required header
-	// parameters are sent from their examples unless Header sets them.
-	Query  url.Values
+	// Query is sent as given; when Query is nil, every query parameter
+	// with an example is sent with it (an empty, non-nil Query sends
+	// none).
+	Query url.Values
+	// Header is set on the request last, over the required header
+	// parameters (sent from their examples) and the credentials. A key
+	// mapped to nil (or to no value) is not sent at all, as with net/http's
+	// ResponseWriter: Header: http.Header{"Ft-Jeton-Usager": nil} leaves out
+	// a required header to check the error it gets. An empty string is
+	// sent as an empty value.
 	Header http.Header
-	// Body builds the request body (nil: the request body example, if any).
+	// Body builds the request body. When nil, the request body example is
+	// sent, if any: JSON-encoded for JSON media types; as is when it is a
+	// string; as form values for application/x-www-form-urlencoded and as
+	// parts for multipart/form-data when it is an object, following the
+	// media type's encoding object (arrays repeat their key unless the
+	// encoding says otherwise).
 	Body func() (contentType string, body io.Reader)
 	// Auth is how the case authenticates: AuthValid (default), AuthNone or
 	// AuthInvalid.

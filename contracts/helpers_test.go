@@ -61,6 +61,8 @@ func newShop() *shop {
 	s.mux.HandleFunc("GET /items", s.authed("items.search", s.search))
 	s.mux.HandleFunc("POST /items", s.authed("items.create", s.create))
 	s.mux.HandleFunc("GET /items/{id}", s.authed("items.get", s.get))
+	s.mux.HandleFunc("POST /items/{id}/labels", s.authed("items.label", s.label))
+	s.mux.HandleFunc("POST /items/{id}/photo", s.authed("items.photo", s.photo))
 	s.mux.HandleFunc("GET /shapes/{id}", s.authed("shapes.get", s.shape))
 	s.mux.HandleFunc("GET /health", func(w http.ResponseWriter, _ *http.Request) {
 		s.write(w, "health", http.StatusOK, "text/plain; charset=utf-8", nil, "ok")
@@ -140,6 +142,73 @@ func (s *shop) get(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.write(w, "items.get", http.StatusOK, "application/json", nil, item(1, "Lampe"))
+}
+
+// label takes the form of items.label, checking each value's encoding.
+func (s *shop) label(w http.ResponseWriter, r *http.Request) {
+	invalid := func(why string) {
+		s.write(w, "items.label", http.StatusUnprocessableEntity, "application/problem+json", nil, map[string]any{"title": why, "status": 422})
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
+		invalid("content type " + ct)
+		return
+	}
+	if err := r.ParseForm(); err != nil {
+		invalid(err.Error())
+		return
+	}
+	f := r.PostForm
+	labels := f["labels"]
+	if len(labels) == 0 {
+		invalid("no labels")
+		return
+	}
+	for _, size := range strings.Split(f.Get("sizes"), ",") {
+		if _, err := strconv.Atoi(size); err != nil && f.Has("sizes") {
+			invalid("sizes: " + err.Error())
+			return
+		}
+	}
+	if f.Has("meta") && !json.Valid([]byte(f.Get("meta"))) {
+		invalid("meta is not JSON")
+		return
+	}
+	for _, k := range []string{"filter[min]", "filter[max]"} {
+		if _, err := strconv.Atoi(f.Get(k)); err != nil && f.Has(k) {
+			invalid(k + ": " + err.Error())
+			return
+		}
+	}
+	id, _ := strconv.Atoi(r.PathValue("id"))
+	s.write(w, "items.label", http.StatusOK, "application/json", nil, map[string]any{"id": id, "labels": labels})
+}
+
+// photo takes the multipart body of items.photo.
+func (s *shop) photo(w http.ResponseWriter, r *http.Request) {
+	invalid := func(why string) {
+		s.write(w, "items.photo", http.StatusUnprocessableEntity, "application/problem+json", nil, map[string]any{"title": why, "status": 422})
+	}
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		invalid(err.Error())
+		return
+	}
+	files := r.MultipartForm.File["photo"]
+	if len(files) != 1 || files[0].Header.Get("Content-Type") != "image/png" {
+		invalid("no PNG photo")
+		return
+	}
+	out := map[string]any{"filename": files[0].Filename, "size": files[0].Size, "caption": r.FormValue("caption"), "tags": r.MultipartForm.Value["tags"]}
+	if d := r.FormValue("details"); d != "" {
+		var details struct {
+			Width int `json:"width"`
+		}
+		if err := json.Unmarshal([]byte(d), &details); err != nil {
+			invalid("details: " + err.Error())
+			return
+		}
+		out["width"] = details.Width
+	}
+	s.write(w, "items.photo", http.StatusCreated, "application/json", nil, out)
 }
 
 func (s *shop) shape(w http.ResponseWriter, r *http.Request) {
@@ -248,7 +317,9 @@ func shopPlatform() contracts.Platform {
 			{Name: "token.ok", Operation: "token", Auth: contracts.AuthNone, Status: 200, Body: func() (string, io.Reader) {
 				return "application/json", strings.NewReader(`{"client_secret":"` + shopSecret + `"}`)
 			}},
-			{Name: "token.wrong_secret", Operation: "token", Auth: contracts.AuthNone, Status: 401},
+			{Name: "token.wrong_secret", Operation: "token", Auth: contracts.AuthNone, Status: 401, Body: func() (string, io.Reader) {
+				return "application/json", strings.NewReader(`{"client_secret":"not-the-secret"}`)
+			}},
 			{Name: "items.search", Operation: "items.search", Status: 200},
 			{Name: "items.create", Operation: "items.create", Status: 201},
 			{Name: "items.get", Operation: "items.get", Status: 200},
@@ -258,6 +329,9 @@ func shopPlatform() contracts.Platform {
 			{Name: "shapes.get.square", Operation: "shapes.get", PathParams: map[string]string{"id": "s1"}, Status: 200},
 			{Name: "health", Operation: "health", Auth: contracts.AuthNone, Status: 200},
 			{Name: "items.get.fixture", Operation: "items.get", Query: url.Values{"fixture": {"x"}}, Status: 200, MockOnly: true},
+			{Name: "items.search.no_tenant", Operation: "items.search", Header: http.Header{"X-Tenant": nil}, Status: 400},
+			{Name: "items.label", Operation: "items.label", Status: 200},
+			{Name: "items.photo", Operation: "items.photo", Status: 201},
 		},
 	}
 }

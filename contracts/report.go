@@ -27,8 +27,10 @@ type Report struct {
 type Result struct {
 	// Case is Case.Name; automatic checks are named
 	// "<operation>.no_credentials" (the auth check), "<operation>.coverage"
-	// (an operation no case expects a success from) and "authorize" (a
-	// failed Platform.Authorize).
+	// (an operation no case expects a success from),
+	// "<operation>.examples" (the operation called with its documented
+	// input examples alone must answer a documented 2xx; against our mock
+	// only) and "authorize" (a failed Platform.Authorize).
 	Case string
 	// Operation is the operationId called ("" for "authorize").
 	Operation string

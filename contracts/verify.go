@@ -28,8 +28,11 @@ const maxBody = 32 << 20
 // an operation no case expects a success from is a violation
 // (unchecked_operation); each secured operation with no AuthNone case is
 // called once without credentials and must answer its documented 401 (or
-// 403); the RateLimit-* headers, where a success documents them, must be
-// integers with Remaining <= Limit.
+// 403); against our mock (t.Mock), each operation is called with its
+// documented input examples alone and must answer a documented 2xx (the
+// "<operation>.examples" check, which keeps the examples a reader copies
+// working); the RateLimit-* headers, where a success documents them, must
+// be integers with Remaining <= Limit.
 //
 // Credentials come from getenv (Credential.Env), or are the mock's default
 // when the variable is unset; their values never appear in the report.
@@ -42,7 +45,9 @@ func Verify(ctx context.Context, p Platform, t Target, getenv func(string) strin
 
 // Diff runs p's cases against t like Verify and returns only the
 // structural changes of the JSON bodies (see Compare), ordered as the cases
-// ran. The error reports what kept Diff from comparing: a contract that
+// ran, each once per operation and status: a change several checks of an
+// operation show (a case and the examples check, say) is listed with the
+// first. The error reports what kept Diff from comparing: a contract that
 // does not load, a failed Authorize, cases with no complete answer.
 func Diff(ctx context.Context, p Platform, t Target, getenv func(string) string) ([]Change, error) {
 	rep, changes := newRun(p, t, getenv).exec(ctx)
@@ -55,6 +60,18 @@ func Diff(ctx context.Context, p Platform, t Target, getenv func(string) string)
 			}
 		}
 	}
+	type key struct {
+		op                    string
+		status                int
+		kind, path, want, got string
+	}
+	seen := map[key]bool{}
+	changes = slices.DeleteFunc(changes, func(c Change) bool {
+		k := key{c.Operation, c.Status, c.Kind, c.Path, c.Want, c.Got}
+		dup := seen[k]
+		seen[k] = true
+		return dup
+	})
 	return changes, errors.Join(errs...)
 }
 
@@ -69,7 +86,10 @@ type run struct {
 	creds   map[string]string
 	secrets []string
 	auth    Authorizer
-	changes []Change
+	// authFailed is set when Authorize failed: the checks that need
+	// credentials are skipped.
+	authFailed bool
+	changes    []Change
 }
 
 // operation is one operation of the contract with where it lives.
@@ -113,14 +133,13 @@ func (r *run) exec(ctx context.Context) (rep Report, changes []Change) {
 		return rep, nil
 	}
 
-	authFailed := false
 	if r.p.Authorize != nil && r.needsAuth() {
 		actx, cancel := context.WithTimeout(ctx, r.t.Timeout)
 		began := time.Now()
 		auth, err := r.p.Authorize(actx, r.t, maps.Clone(r.creds))
 		cancel()
 		if err != nil {
-			authFailed = true
+			r.authFailed = true
 			rep.Results = append(rep.Results, Result{Case: "authorize", Duration: time.Since(began), Auto: true,
 				Violations: []Violation{{Kind: KindAuth, Detail: fmt.Sprintf("authorizing: %v", err)}}})
 		}
@@ -137,10 +156,10 @@ func (r *run) exec(ctx context.Context) (rep Report, changes []Change) {
 			res.Violations = append(res.Violations, Violation{Kind: KindContract, Detail: fmt.Sprintf("the contract has no operation %q", c.Operation)})
 		case c.MockOnly && !r.t.Mock:
 			res.Skipped = "runs only against the mock (relies on its fixtures)"
-		case c.Auth == AuthValid && authFailed:
+		case c.Auth == AuthValid && r.authFailed:
 			res.Skipped = "authorization failed"
 		default:
-			r.call(ctx, r.ops[c.Operation], c, &res)
+			r.call(ctx, r.ops[c.Operation], c, &res, callOpts{})
 		}
 		seen[c.Name] = true
 		rep.Results = append(rep.Results, res)
@@ -191,6 +210,15 @@ func (r *run) needsAuth() bool {
 			return true
 		}
 	}
+	// The examples checks authenticate on the operations that have a
+	// security requirement.
+	if r.t.Mock {
+		for _, o := range r.ops {
+			if len(r.security(o)) > 0 {
+				return true
+			}
+		}
+	}
 	return false
 }
 
@@ -227,13 +255,23 @@ const (
 	defaultRetryWait = time.Second
 )
 
+// callOpts are how the automatic checks differ from a case.
+type callOpts struct {
+	// allHeaders sends the example of every header parameter, not only of
+	// the required ones.
+	allHeaders bool
+	// anySuccess accepts any 2xx the operation documents in place of
+	// c.Status.
+	anySuccess bool
+}
+
 // call runs one case and records its violations in res.
-func (r *run) call(ctx context.Context, o *operation, c Case, res *Result) {
+func (r *run) call(ctx context.Context, o *operation, c Case, res *Result, opts callOpts) {
 	if _, ok := r.response(o, c.Status); !ok {
 		res.Violations = append(res.Violations, Violation{Kind: KindStatus, Detail: fmt.Sprintf("the case expects %d, which the contract does not document for %s", c.Status, o.id)})
 	}
 	for attempt := 0; ; attempt++ {
-		req, rsp, body, ok := r.send(ctx, o, c, res)
+		req, rsp, body, ok := r.send(ctx, o, c, res, opts.allHeaders)
 		if !ok {
 			return
 		}
@@ -243,6 +281,9 @@ func (r *run) call(ctx context.Context, o *operation, c Case, res *Result) {
 				continue
 			}
 		}
+		if opts.anySuccess && rsp.StatusCode >= 200 && rsp.StatusCode < 300 && o.op.Responses != nil && o.op.Responses.Status(rsp.StatusCode) != nil {
+			c.Status, res.Status = rsp.StatusCode, rsp.StatusCode
+		}
 		res.Violations = append(res.Violations, r.check(ctx, o, c, req, rsp, body)...)
 		return
 	}
@@ -251,10 +292,10 @@ func (r *run) call(ctx context.Context, o *operation, c Case, res *Result) {
 // send builds and sends the request of c and reads the answer, bounded by
 // the target's timeout; on failure it records the violation in res and
 // returns false.
-func (r *run) send(ctx context.Context, o *operation, c Case, res *Result) (*http.Request, *http.Response, []byte, bool) {
+func (r *run) send(ctx context.Context, o *operation, c Case, res *Result, allHeaders bool) (*http.Request, *http.Response, []byte, bool) {
 	ctx, cancel := context.WithTimeout(ctx, r.t.Timeout)
 	defer cancel()
-	req, err := r.buildRequest(ctx, o, c)
+	req, err := r.buildRequest(ctx, o, c, allHeaders)
 	if err != nil {
 		res.Violations = append(res.Violations, Violation{Kind: KindContract, Detail: err.Error()})
 		return nil, nil, nil, false
@@ -331,7 +372,8 @@ func (r *run) response(o *operation, status int) (*openapi3.Response, bool) {
 	return ref.Value, true
 }
 
-// autoChecks are the checks Verify adds: coverage and the auth check.
+// autoChecks are the checks Verify adds, per operation: coverage, the auth
+// check and, against our mock, the examples check.
 func (r *run) autoChecks(ctx context.Context) []Result {
 	var out []Result
 	byOp := map[string][]Case{}
@@ -345,47 +387,101 @@ func (r *run) autoChecks(ctx context.Context) []Result {
 			out = append(out, Result{Case: id + ".coverage", Operation: id, Auto: true,
 				Violations: []Violation{{Kind: KindUncheckedOperation, Detail: fmt.Sprintf("no case expects a success (2xx) from %s", id)}}})
 		}
-		if !r.secured(o) || slices.ContainsFunc(cases, func(c Case) bool { return c.Auth == AuthNone }) {
-			continue
-		}
-		res := Result{Case: id + ".no_credentials", Operation: id, Auto: true}
-		status := 0
-		for _, s := range []int{http.StatusUnauthorized, http.StatusForbidden} {
-			if o.op.Responses != nil && o.op.Responses.Status(s) != nil {
-				status = s
-				break
-			}
-		}
-		res.Status = status
-		if status == 0 {
-			res.Violations = append(res.Violations, Violation{Kind: KindStatus, Detail: fmt.Sprintf("%s is secured but documents neither 401 nor 403", id)})
+		if res, ok := r.noCredentialsCheck(ctx, o, cases); ok {
 			out = append(out, res)
-			continue
 		}
-		// The inputs of the operation's first case, if any, else its
-		// examples; no credentials.
-		c := Case{Name: res.Case, Operation: id, Status: status, Auth: AuthNone}
-		if len(cases) > 0 {
-			base := cases[0]
-			c.PathParams, c.Query, c.Body = base.PathParams, base.Query, base.Body
-			c.Header = base.Header.Clone()
-			if c.Header != nil {
-				c.Header.Del("Authorization")
-			}
+		if r.t.Mock {
+			out = append(out, r.examplesCheck(ctx, o))
 		}
-		r.call(ctx, o, c, &res)
-		out = append(out, res)
 	}
 	return out
+}
+
+// noCredentialsCheck calls a secured operation that no case calls without
+// credentials, without credentials: it must answer its documented 401 (or
+// 403). ok is false when the check does not apply.
+func (r *run) noCredentialsCheck(ctx context.Context, o *operation, cases []Case) (res Result, ok bool) {
+	id := o.id
+	if !r.secured(o) || slices.ContainsFunc(cases, func(c Case) bool { return c.Auth == AuthNone }) {
+		return Result{}, false
+	}
+	res = Result{Case: id + ".no_credentials", Operation: id, Auto: true}
+	status := 0
+	for _, s := range []int{http.StatusUnauthorized, http.StatusForbidden} {
+		if o.op.Responses != nil && o.op.Responses.Status(s) != nil {
+			status = s
+			break
+		}
+	}
+	res.Status = status
+	if status == 0 {
+		res.Violations = append(res.Violations, Violation{Kind: KindStatus, Detail: fmt.Sprintf("%s is secured but documents neither 401 nor 403", id)})
+		return res, true
+	}
+	// The inputs of the operation's first case, if any, else its
+	// examples; no credentials.
+	c := Case{Name: res.Case, Operation: id, Status: status, Auth: AuthNone}
+	if len(cases) > 0 {
+		base := cases[0]
+		c.PathParams, c.Query, c.Body = base.PathParams, base.Query, base.Body
+		c.Header = base.Header.Clone()
+		if c.Header != nil {
+			c.Header.Del("Authorization")
+		}
+	}
+	r.call(ctx, o, c, &res, callOpts{})
+	return res, true
+}
+
+// examplesCheck calls o with its documented input examples alone: the
+// examples of its path, query and header parameters and of its request
+// body, no case's inputs, with credentials when o has a security
+// requirement. It must answer a 2xx the contract documents. It runs only
+// against our mock, whose fixtures are what the examples name.
+func (r *run) examplesCheck(ctx context.Context, o *operation) Result {
+	res := Result{Case: o.id + ".examples", Operation: o.id, Auto: true}
+	successes := r.successes(o)
+	if len(successes) == 0 {
+		res.Violations = append(res.Violations, Violation{Kind: KindStatus, Detail: fmt.Sprintf("%s documents no success (2xx)", o.id)})
+		return res
+	}
+	c := Case{Name: res.Case, Operation: o.id, Status: successes[0], Auth: AuthNone}
+	if len(r.security(o)) > 0 {
+		c.Auth = AuthValid
+		if r.authFailed {
+			res.Status = c.Status
+			res.Skipped = "authorization failed"
+			return res
+		}
+	}
+	res.Status = c.Status
+	r.call(ctx, o, c, &res, callOpts{allHeaders: true, anySuccess: true})
+	return res
+}
+
+// successes lists the 2xx statuses o documents, in order (200 for "2XX").
+func (r *run) successes(o *operation) []int {
+	if o.op.Responses == nil {
+		return nil
+	}
+	var out []int
+	for key := range o.op.Responses.Map() {
+		if strings.EqualFold(key, "2XX") {
+			out = append(out, http.StatusOK)
+			continue
+		}
+		if n, err := strconv.Atoi(key); err == nil && n >= 200 && n < 300 {
+			out = append(out, n)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // secured reports whether o requires credentials: it (or the document) has
 // a security requirement and none of them is empty (optional auth).
 func (r *run) secured(o *operation) bool {
-	reqs := r.doc.Security
-	if o.op.Security != nil {
-		reqs = *o.op.Security
-	}
+	reqs := r.security(o)
 	if len(reqs) == 0 {
 		return false
 	}
@@ -395,6 +491,15 @@ func (r *run) secured(o *operation) bool {
 		}
 	}
 	return true
+}
+
+// security is the security requirements of o: its own, else the
+// document's.
+func (r *run) security(o *operation) openapi3.SecurityRequirements {
+	if o.op.Security != nil {
+		return *o.op.Security
+	}
+	return r.doc.Security
 }
 
 // decodeJSON decodes a JSON body keeping numbers exact.

@@ -1,8 +1,13 @@
 package contracts_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"io"
+	"maps"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -28,12 +33,13 @@ func TestVerifyPassesOnAnHonestServer(t *testing.T) {
 	if rep.Failed() {
 		t.Fatalf("failed: %v\n%s", failedCases(rep), text(t, rep))
 	}
-	// 11 cases + the auth check of the 4 secured operations.
-	if len(rep.Results) != 15 {
-		t.Fatalf("%d results, want 15:\n%s", len(rep.Results), text(t, rep))
+	// 14 cases + the auth check of the 6 secured operations + the
+	// examples check of the 8 operations.
+	if len(rep.Results) != 28 {
+		t.Fatalf("%d results, want 28:\n%s", len(rep.Results), text(t, rep))
 	}
-	if n := s.tokens.Load(); n != 2 { // Authorize once, plus the token.ok case
-		t.Errorf("tokens issued = %d, want 2 (Authorize runs once)", n)
+	if n := s.tokens.Load(); n != 3 { // Authorize once, plus the token.ok case and token.examples
+		t.Errorf("tokens issued = %d, want 3 (Authorize runs once)", n)
 	}
 	for _, name := range []string{"items.search.no_credentials", "items.create.no_credentials", "items.get.no_credentials"} {
 		if r := result(t, rep, name); !r.Auto || r.Status != 401 || r.Got != 401 {
@@ -179,6 +185,8 @@ func TestVerifyFindsEachKindOfDifference(t *testing.T) {
 				{"items.search.no_credentials", contracts.KindStatus, "", "answered 200, want 401"},
 				{"items.create.no_credentials", contracts.KindStatus, "", "answered 201, want 401"},
 				{"shapes.get.no_credentials", contracts.KindStatus, "", "answered 200, want 403"},
+				{"items.label.no_credentials", contracts.KindStatus, "", "answered 200, want 401"},
+				{"items.photo.no_credentials", contracts.KindStatus, "", "answered 201, want 401"},
 			},
 		},
 	} {
@@ -379,6 +387,12 @@ func TestVerifyUsesCredentialsFromTheEnvironmentAndNeverPrintsThem(t *testing.T)
 	if res := result(t, rep, "items.get"); res.Skipped != "authorization failed" {
 		t.Errorf("items.get with no token: %+v", res)
 	}
+	if res := result(t, rep, "items.get.examples"); res.Skipped != "authorization failed" {
+		t.Errorf("items.get.examples with no token: %+v", res)
+	}
+	if res := result(t, rep, "health.examples"); res.Skipped != "" || res.Failed() || res.Got != 200 {
+		t.Errorf("health.examples needs no token: %+v", res)
+	}
 	var junit strings.Builder
 	if err := contracts.WriteJUnit(&junit, []contracts.Report{rep}); err != nil {
 		t.Fatal(err)
@@ -486,5 +500,202 @@ func TestVerifyHonoursRetryAfter(t *testing.T) {
 	rep = contracts.Verify(t.Context(), shopPlatform(), target, noEnv)
 	if r := result(t, rep, "items.get"); r.RateLimited != 0 || !hasViolation(r, contracts.KindStatus, "", "answered 429, want 200") {
 		t.Fatalf("items.get: %+v", r)
+	}
+}
+
+// recorded is a request as a recording server saw it.
+type recorded struct {
+	header http.Header
+	uri    string
+	body   []byte
+}
+
+// recorder starts a server that records every request and answers 418;
+// requests returns what it saw so far, by "METHOD path".
+func recorder(t *testing.T) (target contracts.Target, requests func() map[string][]recorded) {
+	t.Helper()
+	var (
+		mu  sync.Mutex
+		got = map[string][]recorded{}
+	)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		key := r.Method + " " + r.URL.Path
+		got[key] = append(got[key], recorded{r.Header.Clone(), r.RequestURI, b})
+		mu.Unlock()
+		w.WriteHeader(http.StatusTeapot)
+	}))
+	t.Cleanup(ts.Close)
+	u, _ := url.Parse(ts.URL)
+	return contracts.Target{Name: "shop", BaseURL: u, Client: ts.Client()}, func() map[string][]recorded {
+		mu.Lock()
+		defer mu.Unlock()
+		return maps.Clone(got)
+	}
+}
+
+func TestVerifySendsFormExamplesAsFormValues(t *testing.T) {
+	t.Parallel()
+	target, requests := recorder(t)
+	p := shopPlatform()
+	p.Authorize = nil
+	p.Cases = []contracts.Case{{Name: "label", Operation: "items.label", Status: 200}}
+	contracts.Verify(t.Context(), p, target, noEnv)
+	reqs := requests()["POST /items/1/labels"]
+	if len(reqs) != 2 { // the case and the auth check
+		t.Fatalf("%d requests, want 2", len(reqs))
+	}
+	for _, r := range reqs {
+		if ct := r.header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
+			t.Errorf("Content-Type %q", ct)
+		}
+		// labels exploded (the default), sizes joined (explode: false),
+		// meta as JSON (its encoding's contentType), filter as a
+		// deepObject; the null note left out.
+		const want = "colour=bleu+clair&filter%5Bmax%5D=5&filter%5Bmin%5D=1&labels=rouge&labels=soldes&meta=%7B%22source%22%3A%22atelier%22%7D&sizes=1%2C2"
+		if string(r.body) != want {
+			t.Errorf("body\n  %s\nwant\n  %s", r.body, want)
+		}
+	}
+}
+
+func TestVerifySendsMultipartExamplesAsParts(t *testing.T) {
+	t.Parallel()
+	target, requests := recorder(t)
+	p := shopPlatform()
+	p.Authorize = nil
+	p.Cases = []contracts.Case{{Name: "photo", Operation: "items.photo", Status: 201}}
+	contracts.Verify(t.Context(), p, target, noEnv)
+	reqs := requests()["POST /items/1/photo"]
+	if len(reqs) == 0 {
+		t.Fatal("no request")
+	}
+	mt, params, err := mime.ParseMediaType(reqs[0].header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		t.Fatalf("Content-Type %q: %v", reqs[0].header.Get("Content-Type"), err)
+	}
+	type part struct{ name, filename, contentType, content string }
+	var parts []part
+	mr := multipart.NewReader(bytes.NewReader(reqs[0].body), params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("reading the parts: %v", err)
+		}
+		b, _ := io.ReadAll(p)
+		parts = append(parts, part{p.FormName(), p.FileName(), p.Header.Get("Content-Type"), string(b)})
+	}
+	want := []part{
+		{"caption", "", "", "Lampe de chevet"},
+		{"details", "", "application/json", `{"width":640}`},
+		{"photo", "photo.png", "image/png", "not really a PNG"},
+		{"tags", "", "", "salon"},
+		{"tags", "", "", "bois"},
+	}
+	if !slices.Equal(parts, want) {
+		t.Fatalf("parts\n  %+v\nwant\n  %+v", parts, want)
+	}
+}
+
+func TestVerifyLeavesOutTheHeadersACaseMapsToNil(t *testing.T) {
+	t.Parallel()
+	target, requests := recorder(t)
+	p := shopPlatform()
+	p.Authorize = contracts.Bearer(secretEnv)
+	p.Cases = []contracts.Case{
+		{Name: "no_tenant", Operation: "items.search", Header: http.Header{"X-Tenant": nil}, Status: 400},
+		{Name: "empty_tenant", Operation: "items.search", Header: http.Header{"x-tenant": {""}}, Query: url.Values{"q": {"empty"}}, Status: 400},
+		{Name: "no_auth_header", Operation: "items.search", Header: http.Header{"authorization": {}}, Query: url.Values{"q": {"noauth"}}, Status: 401},
+	}
+	contracts.Verify(t.Context(), p, target, noEnv)
+	byQuery := map[string]recorded{}
+	for _, r := range requests()["GET /items"] {
+		if _, ok := byQuery[r.uri]; !ok { // the case, not the auth check after it
+			byQuery[r.uri] = r
+		}
+	}
+	noTenant, empty, noAuth := byQuery["/items?q=lampe"], byQuery["/items?q=empty"], byQuery["/items?q=noauth"]
+	if _, sent := noTenant.header["X-Tenant"]; sent || noTenant.header.Get("Authorization") == "" {
+		t.Errorf("X-Tenant mapped to nil: headers sent %v", noTenant.header)
+	}
+	if vs, sent := empty.header["X-Tenant"]; !sent || len(vs) != 1 || vs[0] != "" {
+		t.Errorf("X-Tenant mapped to an empty string: headers sent %v", empty.header)
+	}
+	if _, sent := noAuth.header["Authorization"]; sent || noAuth.header.Get("X-Tenant") != "ccas-lyon" {
+		t.Errorf("Authorization mapped to no value: headers sent %v", noAuth.header)
+	}
+
+	// Against the shop, the case leaving out the required header gets its
+	// documented 400.
+	_, shopTarget := setup(t)
+	p = shopPlatform()
+	rep := contracts.Verify(t.Context(), p, shopTarget, noEnv)
+	if r := result(t, rep, "items.search.no_tenant"); r.Failed() || r.Got != 400 {
+		t.Fatalf("items.search.no_tenant: %+v\n%s", r, text(t, rep))
+	}
+}
+
+func TestVerifyCallsEachOperationWithItsExamplesOnTheMock(t *testing.T) {
+	t.Parallel()
+	// The checks send every header parameter's example, the optional ones
+	// too; the cases send only the required ones.
+	target, requests := recorder(t)
+	target.Mock = true
+	p := shopPlatform()
+	p.Authorize = contracts.Bearer(secretEnv)
+	p.Cases = []contracts.Case{{Name: "get", Operation: "items.get", PathParams: map[string]string{"id": "7"}, Status: 200}}
+	contracts.Verify(t.Context(), p, target, noEnv)
+	got := requests()
+	if r := got["GET /items/7"]; len(r) != 2 || r[0].header.Get("X-Request-Id") != "" { // the case and the auth check
+		t.Errorf("the case's requests: %+v", r)
+	}
+	if r := got["GET /items/1"]; len(r) != 1 || r[0].header.Get("X-Request-Id") != "req-42" || r[0].header.Get("Authorization") != "Bearer "+shopSecret {
+		t.Errorf("the examples check's requests: %+v", r)
+	}
+	if r := got["GET /health"]; len(r) != 1 || r[0].header.Get("Authorization") != "" {
+		t.Errorf("an open operation's examples check authenticates: %+v", r)
+	}
+
+	// An example the mock has no fixture for fails its check alone.
+	s, shopTarget := setup(t)
+	p = shopPlatform()
+	p.Spec = bytes.Replace(shopSpec, []byte("schema: {type: integer}\n          example: 1\n        - name: X-Request-Id"), []byte("schema: {type: integer}\n          example: 99\n        - name: X-Request-Id"), 1)
+	if bytes.Equal(p.Spec, shopSpec) {
+		t.Fatal("the example of items.get was not changed")
+	}
+	for i, c := range p.Cases {
+		if c.Operation == "items.get" && c.PathParams == nil {
+			p.Cases[i].PathParams = map[string]string{"id": "1"}
+		}
+	}
+	rep := contracts.Verify(t.Context(), p, shopTarget, noEnv)
+	if got := failedCases(rep); !slices.Equal(got, []string{"items.get.examples"}) {
+		t.Fatalf("failed %v, want only items.get.examples:\n%s", got, text(t, rep))
+	}
+	r := result(t, rep, "items.get.examples")
+	if !r.Auto || r.Status != 200 || r.Got != 404 || !hasViolation(r, contracts.KindStatus, "", "answered 404, want 200") {
+		t.Fatalf("items.get.examples: %+v", r)
+	}
+
+	// A success the operation does not document fails it.
+	s.set(func(s *shop) { s.status["items.create"] = 200 })
+	rep = contracts.Verify(t.Context(), shopPlatform(), shopTarget, noEnv)
+	if r := result(t, rep, "items.create.examples"); !hasViolation(r, contracts.KindStatus, "", "answered 200, want 201") ||
+		!hasViolation(r, contracts.KindStatus, "", "status 200 is not documented") {
+		t.Fatalf("items.create.examples: %+v", r)
+	}
+
+	// Against a real target, there is no examples check.
+	shopTarget.Mock = false
+	s.set(func(s *shop) { delete(s.status, "items.create") })
+	rep = contracts.Verify(t.Context(), shopPlatform(), shopTarget, noEnv)
+	for _, r := range rep.Results {
+		if strings.HasSuffix(r.Case, ".examples") {
+			t.Errorf("examples check against a real target: %+v", r)
+		}
 	}
 }

@@ -32,6 +32,13 @@ const maxMergeDepth = 32
 // example, and missing) and retyped (a JSON type the schema does not allow).
 // examples are the contract's example values of the body; nil is fine.
 //
+// A property the schema does not declare is not added when the schema
+// allows others: it is walked against the patternProperties its name
+// matches, else against additionalProperties (or unevaluatedProperties)
+// when that is a schema, and accepted as it is when that is true. It is
+// added when additionalProperties (or unevaluatedProperties) is false, even
+// if the schema declares no property.
+//
 // References must be resolved (as by openapi3.Loader). allOf members are
 // merged; for oneOf and anyOf the branch with the fewest changes is taken;
 // type arrays (["string","null"]) and nullable are honoured. The Case,
@@ -70,9 +77,12 @@ type view struct {
 	items  []*openapi3.Schema
 	prefix [][]*openapi3.Schema
 	// additional constrain undeclared properties; patterns the properties
-	// whose name matches.
-	additional []*openapi3.Schema
-	patterns   map[string][]*openapi3.Schema
+	// whose name matches. open is set when a schema allows any undeclared
+	// property (additionalProperties: true), closed when one allows none
+	// (false), which wins.
+	additional   []*openapi3.Schema
+	patterns     map[string][]*openapi3.Schema
+	open, closed bool
 	// groups are the oneOf and anyOf lists, each to be resolved to one
 	// branch.
 	groups [][]*openapi3.Schema
@@ -150,8 +160,17 @@ func (v *view) merge(s *openapi3.Schema, depth int) {
 		}
 		v.prefix[i] = append(v.prefix[i], refValue(ref))
 	}
-	if ap := s.AdditionalProperties.Schema; ap != nil {
-		v.additional = append(v.additional, refValue(ap))
+	for _, extra := range []openapi3.BoolSchema{s.AdditionalProperties, s.UnevaluatedProperties} {
+		switch {
+		case extra.Schema != nil:
+			if ap := refValue(extra.Schema); ap != nil {
+				v.additional = append(v.additional, ap)
+			}
+		case extra.Has != nil && *extra.Has:
+			v.open = true
+		case extra.Has != nil:
+			v.closed = true
+		}
 	}
 	for pattern, ref := range s.PatternProperties {
 		if v.patterns == nil {
@@ -429,12 +448,14 @@ func (w *walker) object(vw *view, examples []any, obj map[string]any, p path, ou
 			w.value(w.view(ss), childEx, child, p.key(k), out)
 			continue
 		}
-		if len(vw.props) > 0 {
+		switch {
+		case vw.closed:
 			*out = append(*out, Change{Kind: KindAdded, Path: p.key(k).String(), Want: absent, Got: jsonType(child)})
-			continue
-		}
-		if len(vw.additional) > 0 {
+		case len(vw.additional) > 0:
 			w.value(w.view(vw.additional), childEx, child, p.key(k), out)
+		case vw.open:
+		case len(vw.props) > 0:
+			*out = append(*out, Change{Kind: KindAdded, Path: p.key(k).String(), Want: absent, Got: jsonType(child)})
 		}
 	}
 }

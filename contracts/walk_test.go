@@ -95,6 +95,42 @@ components:
         id: {type: string}
       patternProperties:
         '^x-': {type: string}
+    OpenEnded:
+      type: object
+      required: [resourceType]
+      properties:
+        resourceType: {type: string}
+      additionalProperties: true
+    Extensible:
+      type: object
+      properties:
+        id: {type: string}
+      additionalProperties:
+        type: object
+        required: [url]
+        properties:
+          url: {type: string}
+    Closed:
+      type: object
+      additionalProperties: false
+    ClosedWithPatterns:
+      type: object
+      properties:
+        id: {type: string}
+      patternProperties:
+        '^_': {type: object}
+      additionalProperties: false
+    OpenAllOf:
+      allOf:
+        - $ref: '#/components/schemas/Circle'
+        - type: object
+          properties:
+            colour: {type: string}
+          additionalProperties: true
+    Unevaluated:
+      allOf:
+        - $ref: '#/components/schemas/Circle'
+      unevaluatedProperties: {type: string}
     Tree:
       type: object
       properties:
@@ -238,6 +274,50 @@ func TestCompare(t *testing.T) {
 			body:   `{"id":"1","x-trace":"a","x-n":2,"other":1}`,
 			want:   []string{"added $.other absent→integer", "retyped $['x-n'] string→integer"},
 		},
+		"additionalProperties true allows other fields": {
+			schema: "OpenEnded",
+			body:   `{"resourceType":"Patient","id":"p1","meta":{"versionId":"2"},"active":true}`,
+		},
+		"additionalProperties true still checks the declared ones": {
+			schema: "OpenEnded",
+			body:   `{"resourceType":7,"id":"p1"}`,
+			want:   []string{"retyped $.resourceType string→integer"},
+		},
+		"additionalProperties true still finds removed fields": {
+			schema:   "OpenEnded",
+			body:     `{"id":"p1"}`,
+			examples: []string{`{"resourceType":"Patient","id":"p0"}`},
+			want:     []string{"removed $.resourceType string→absent"},
+		},
+		"additionalProperties schema walks the other fields": {
+			schema: "Extensible",
+			body:   `{"id":"1","ext-a":{"url":"http://x","extra":1},"ext-b":{"uri":"http://y"},"ext-c":"z"}`,
+			want: []string{
+				"added $['ext-a'].extra absent→integer",
+				"removed $['ext-b'].url string→absent",
+				"added $['ext-b'].uri absent→string",
+				"retyped $['ext-c'] object→string",
+			},
+		},
+		"additionalProperties false adds every other field": {
+			schema: "Closed",
+			body:   `{"a":1}`,
+			want:   []string{"added $.a absent→integer"},
+		},
+		"patternProperties beside additionalProperties false": {
+			schema: "ClosedWithPatterns",
+			body:   `{"id":"1","_meta":{},"_bad":3,"other":true}`,
+			want:   []string{"retyped $._bad object→integer", "added $.other absent→boolean"},
+		},
+		"additionalProperties true in an allOf member": {
+			schema: "OpenAllOf",
+			body:   `{"kind":"circle","radius":1,"colour":"red","size":3}`,
+		},
+		"unevaluatedProperties schema": {
+			schema: "Unevaluated",
+			body:   `{"kind":"circle","radius":1,"label":"a","size":3}`,
+			want:   []string{"retyped $.size string→integer"},
+		},
 		"recursive schema": {
 			schema: "Tree",
 			body:   `{"name":"a","children":[{"name":"b","children":[{"name":3}]}]}`,
@@ -286,7 +366,7 @@ func decode(t testing.TB, s string) any {
 
 func FuzzCompare(f *testing.F) {
 	schemas := loadSchemas(f)
-	names := []string{"QuotientFamilial", "Personne", "Shape", "Either", "Merged", "Legacy", "Free", "Patterned", "Tree", "SelfOneOf"}
+	names := []string{"QuotientFamilial", "Personne", "Shape", "Either", "Merged", "Legacy", "Free", "Patterned", "OpenEnded", "Extensible", "Closed", "ClosedWithPatterns", "OpenAllOf", "Unevaluated", "Tree", "SelfOneOf"}
 	for _, seed := range []string{qfBody, `{}`, `[]`, `null`, `1.5e300`, `{"kind":"square","side":"2"}`, `[{"kind":"circle"},"x",[[[]]]]`, `{"children":[{"children":[{}]}]}`} {
 		f.Add(seed, seed)
 	}

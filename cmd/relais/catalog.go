@@ -59,24 +59,24 @@ func catalog() []entry {
 			m := mockapiparticulier.New(mockapiparticulier.Options{Logger: l})
 			return mockInstance{m, m.Platform()}
 		}},
-		{"cafpsu", cafpsucontract.Platform, func(*slog.Logger) mockInstance {
-			m := mockcafpsu.New(mockcafpsu.Options{})
+		{"cafpsu", cafpsucontract.Platform, func(l *slog.Logger) mockInstance {
+			m := mockcafpsu.New(mockcafpsu.Options{Logger: l})
 			return mockInstance{m, m.Platform()}
 		}},
-		{"francetravail", francetravailcontract.Platform, func(*slog.Logger) mockInstance {
-			m := mockfrancetravail.New(mockfrancetravail.Options{})
+		{"francetravail", francetravailcontract.Platform, func(l *slog.Logger) mockInstance {
+			m := mockfrancetravail.New(mockfrancetravail.Options{Logger: l})
 			return mockInstance{m, m.Platform()}
 		}},
 		{"dmp", dmpcontract.Platform, func(l *slog.Logger) mockInstance {
 			m := mockdmp.New(mockdmp.Options{Logger: l})
 			return mockInstance{m, m.Platform()}
 		}},
-		{"tddui", tdduicontract.Platform, func(*slog.Logger) mockInstance {
-			m := mocktddui.New(mocktddui.Options{})
+		{"tddui", tdduicontract.Platform, func(l *slog.Logger) mockInstance {
+			m := mocktddui.New(mocktddui.Options{Logger: l})
 			return mockInstance{m, m.Platform()}
 		}},
 		{"coffrefort", coffrefortcontract.Platform, func(l *slog.Logger) mockInstance {
-			m := mockcoffrefort.New(mockcoffrefort.Options{Logger: l})
+			m := mockcoffrefort.New(mockcoffrefort.Options{Logger: l, Sandbox: true})
 			return mockInstance{m, m.Platform()}
 		}},
 		{"franceconnect", franceconnectcontract.Platform, idpMock(idp.FranceConnect)},

@@ -240,7 +240,7 @@ func TestContractsVerifyFailsOnATargetThatIsDown(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "violations on franceconnect") {
 		t.Fatalf("verify: %v\n%s", err, out)
 	}
-	if !strings.Contains(out, "transport") || !strings.Contains(out, "proconnect: 2 checks, 2 passed") {
+	if !strings.Contains(out, "transport") || !strings.Contains(out, "proconnect: 4 checks, 4 passed") {
 		t.Errorf("output:\n%s", out)
 	}
 }

@@ -28,7 +28,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"serve", "serve --config FILE            run the gateway", runServe},
-		{"sandbox", "sandbox [--listen ADDR] [--data DIR]   run the gateway with every mock and a demo tenant", runSandbox},
+		{"sandbox", "sandbox [--listen ADDR] [--data DIR] [--faults FILE]   run the gateway with every mock and a demo tenant", runSandbox},
 		{"mocks", "mocks [--listen HOST] [--faults FILE]   run every mock platform", runMocks},
 		{"contracts", "contracts verify|diff [--target NAME=URL ...]   check platforms (or our mocks) against their contracts", runContracts},
 		{"migrate", "migrate --config FILE          apply pending database migrations", runMigrate},

@@ -15,8 +15,8 @@ import (
 	"github.com/relais-dev/relais/connectors/coffrefort"
 	"github.com/relais-dev/relais/gateway"
 	"github.com/relais-dev/relais/gateway/vault"
-	"github.com/relais-dev/relais/mocks"
 	mockcoffrefort "github.com/relais-dev/relais/mocks/coffrefort"
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 // sandboxTenant is the demo tenant the sandbox creates.
@@ -26,7 +26,12 @@ func runSandbox(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("sandbox", e)
 	listen := fs.String("listen", "127.0.0.1:8080", "address of the gateway API")
 	dataDir := fs.String("data", "relais-data", "directory of the embedded SQLite store and the sandbox's keys")
+	faultsFile := fs.String("faults", "", "YAML or JSON file of faults per mock platform (as for relais mocks)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	faults, err := loadFaultsFile(*faultsFile, catalog())
+	if err != nil {
 		return err
 	}
 	// The sandbox's console is for people: warnings only, unless asked.
@@ -36,7 +41,7 @@ func runSandbox(ctx context.Context, args []string, e env) error {
 	}
 	logger := newLogger(gateway.LogConfig{Level: level, Format: "text"}, stderrOr(e))
 
-	sb, err := startSandbox(ctx, sandboxOptions{Listen: *listen, DataDir: *dataDir, APIKey: e.getenv("RELAIS_SANDBOX_API_KEY"), Logger: logger})
+	sb, err := startSandbox(ctx, sandboxOptions{Listen: *listen, DataDir: *dataDir, APIKey: e.getenv("RELAIS_SANDBOX_API_KEY"), Faults: faults, Logger: logger})
 	if err != nil {
 		return err
 	}
@@ -50,13 +55,15 @@ func runSandbox(ctx context.Context, args []string, e env) error {
 
 type sandboxOptions struct {
 	Listen, DataDir, APIKey string
-	Logger                  *slog.Logger
+	// Faults are injected into the mocks from the start, by platform name.
+	Faults map[string]platform.Faults
+	Logger *slog.Logger
 }
 
 // sandbox is a gateway wired to every mock platform, with a demo tenant.
 type sandbox struct {
 	gateway *gateway.Gateway
-	mocks   []*mocks.Running
+	mocks   []startedMock
 	apiKey  string
 	baseURL string
 }
@@ -77,19 +84,26 @@ func startSandbox(ctx context.Context, opts sandboxOptions) (sb *sandbox, err er
 			_ = sb.Stop(stopCtx)
 		}
 	}()
-	safeOpts := mockcoffrefort.Options{}
-	safe, err := mocks.Serve("coffrefort", "127.0.0.1:0", mockcoffrefort.New(safeOpts))
+	logger := opts.Logger
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	// Every platform of the catalog, each on its own loopback port.
+	sb.mocks, err = startMocks(catalog(), "127.0.0.1", opts.Faults, logger)
 	if err != nil {
 		return nil, err
 	}
-	sb.mocks = append(sb.mocks, safe)
+	safe, ok := sb.mock("coffrefort")
+	if !ok {
+		return nil, errors.New("the catalog has no coffrefort mock")
+	}
 
 	cfg := gateway.Config{
 		Listen:     opts.Listen,
 		Store:      gateway.StoreConfig{Driver: "sqlite", DSN: connectors.Secret(filepath.Join(opts.DataDir, "relais.db"))},
 		Encryption: gateway.EncryptionConfig{Keys: connectors.Secret(keys)},
 		Connectors: gateway.ConnectorsConfig{Coffrefort: &coffrefort.Config{
-			BaseURL: safe.URL, ClientID: "relais-sandbox", ClientSecret: "relais-sandbox-secret",
+			BaseURL: safe.URL, ClientID: mockcoffrefort.DefaultClientID, ClientSecret: mockcoffrefort.DefaultClientSecret,
 		}},
 	}
 	g, err := gateway.New(ctx, cfg, gateway.Deps{Logger: opts.Logger})
@@ -143,10 +157,19 @@ func (sb *sandbox) Stop(ctx context.Context) error {
 	if sb.gateway != nil {
 		errs = append(errs, sb.gateway.Stop(ctx))
 	}
-	for _, m := range sb.mocks {
-		errs = append(errs, m.Stop(ctx))
-	}
+	errs = append(errs, stopMocks(ctx, sb.mocks))
+	sb.mocks = nil
 	return errors.Join(errs...)
+}
+
+// mock returns the running mock of the platform named name.
+func (sb *sandbox) mock(name string) (startedMock, bool) {
+	for _, m := range sb.mocks {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return startedMock{}, false
 }
 
 const sandboxExample = `{"destinations":["coffrefort"],"document_deposit":{"beneficiary":{"distant_id":"usager-0042","first_name":"Amélie","last_name":"Poulain","birth_date":"1984-09-03"},"document":{"kind":"attestation_caf","title":"Attestation de paiement CAF","file_name":"attestation.pdf","media_type":"application/pdf","visibility":"private"},"content":"JVBERi0xLjQKJcOkw7zDtsOfCg=="}}`

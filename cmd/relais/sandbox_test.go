@@ -31,9 +31,18 @@ func TestSandbox(t *testing.T) {
 
 	var out bytes.Buffer
 	sb.printWelcome(&out)
-	for _, want := range []string{sb.baseURL, "Clé d'API             " + key, sb.mocks[0].URL, "curl -sS -X POST " + sb.baseURL + "/v1/submissions", sandboxExample} {
+	for _, want := range []string{sb.baseURL, "Clé d'API             " + key, "curl -sS -X POST " + sb.baseURL + "/v1/submissions", sandboxExample} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("the welcome lacks %q:\n%s", want, out.String())
+		}
+	}
+	// Every platform of the catalog runs, and its address is printed.
+	if len(sb.mocks) != len(catalog()) {
+		t.Fatalf("the sandbox runs %d mocks, the catalog has %d platforms", len(sb.mocks), len(catalog()))
+	}
+	for _, m := range sb.mocks {
+		if !strings.Contains(out.String(), m.URL) {
+			t.Fatalf("the welcome lacks the mock %s at %s:\n%s", m.Name, m.URL, out.String())
 		}
 	}
 

@@ -259,14 +259,20 @@ func request(method, url string, jsonBody []byte, idempotencyKey string) connect
 	}
 }
 
-// decode reads a successful answer. One that does not decode is Retryable:
-// every call is idempotent or replayable, and a proxy's page or a cut
-// answer is more likely than a contract change.
+// decode reads a successful answer. One that is not JSON, or is cut, is
+// Retryable: every call is idempotent or replayable, and a proxy's page or a
+// cut answer is more likely than a change. JSON of the wrong shape is the
+// platform's contract changing: Permanent, naming the field, so operators
+// see it rather than a delivery retrying against a platform that changed.
 func decode(op string, body []byte, v any) error {
-	if err := json.Unmarshal(body, v); err != nil {
-		return &connectors.Error{Class: connectors.Retryable, Op: op + ": decoding the answer", Err: err}
+	err := json.Unmarshal(body, v)
+	if err == nil {
+		return nil
 	}
-	return nil
+	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		return &connectors.Error{Class: connectors.Permanent, Op: fmt.Sprintf("%s: contract: field %q is a JSON %s, want %s", op, te.Field, te.Value, te.Type), Err: err}
+	}
+	return &connectors.Error{Class: connectors.Retryable, Op: op + ": decoding the answer", Err: err}
 }
 
 func permanent(op string) *connectors.Error {

@@ -43,7 +43,7 @@ func (c *Client) upload(ctx context.Context, d *connectors.Delivery, beneficiary
 		return document{}, false, err
 	}
 	if doc.ID == "" {
-		return document{}, false, &connectors.Error{Class: connectors.Retryable, Op: op + ": the answer has no id"}
+		return document{}, false, &connectors.Error{Class: connectors.Permanent, Op: op + `: contract: field "id" is missing from the answer`}
 	}
 	return doc, strings.EqualFold(header.Get("Idempotent-Replayed"), "true"), nil
 }

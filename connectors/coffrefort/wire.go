@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"time"
 )
 
@@ -24,7 +25,9 @@ func (r *remoteID) UnmarshalJSON(b []byte) error {
 	default:
 		var n json.Number
 		if err := json.Unmarshal(b, &n); err != nil {
-			return fmt.Errorf("decoding identifier: want a string or a number, got %.40s", b)
+			// Another JSON type is the contract changing, which decode
+			// classifies by this error's type.
+			return &json.UnmarshalTypeError{Value: jsonKind(b), Type: reflect.TypeFor[remoteID]()}
 		}
 		*r = remoteID(n.String())
 	}
@@ -77,4 +80,20 @@ type document struct {
 	HashAlgorithm string    `json:"hash_algorithm"`
 	Hash          string    `json:"hash"`
 	Size          int64     `json:"size"`
+}
+
+// jsonKind names the JSON type of the value b starts with.
+func jsonKind(b []byte) string {
+	switch b = bytes.TrimSpace(b); {
+	case len(b) == 0:
+		return "nothing"
+	case b[0] == '{':
+		return "object"
+	case b[0] == '[':
+		return "array"
+	case b[0] == 't' || b[0] == 'f':
+		return "boolean"
+	default:
+		return "value"
+	}
 }

@@ -100,7 +100,8 @@ func cases() []contracts.Case {
 	partner := func(p string) map[string]string { return map[string]string{"partner_number": p} }
 	luciolesFiness := `"` + luciolesFINESS + `"`
 	return []contracts.Case{
-		{Name: "token.granted", Operation: "token", Status: http.StatusOK, MockOnly: true, Body: tokenForm(MockClientID, MockClientSecret, "psu.declarations")},
+		// token.granted sends the request body example (the mock's client) as form values.
+		{Name: "token.granted", Operation: "token", Status: http.StatusOK, MockOnly: true},
 		{Name: "token.wrong_secret", Operation: "token", Status: http.StatusUnauthorized, Body: tokenForm(MockClientID, "not-the-secret", "")},
 		{Name: "token.unknown_scope", Operation: "token", Status: http.StatusBadRequest, MockOnly: true, Body: tokenForm(MockClientID, MockClientSecret, "psu.admin")},
 

@@ -92,11 +92,9 @@ func cases() []contracts.Case {
 		return h
 	}
 	return []contracts.Case{
-		// token
-		{
-			Name: "token.granted", Operation: "token", Status: http.StatusOK, MockOnly: true,
-			Body: tokenForm(MockClientID, MockClientSecret, Scope(MockClientID)),
-		},
+		// token: the request body example is the mock's client, asking for
+		// Scope(MockClientID), sent as form values.
+		{Name: "token.granted", Operation: "token", Status: http.StatusOK, MockOnly: true},
 		{
 			Name: "token.wrong_secret", Operation: "token", Status: http.StatusUnauthorized, MockOnly: true,
 			Body: tokenForm(MockClientID, "not-the-secret", "application_"+MockClientID+" api_rechercher-usagerv2"),
@@ -105,10 +103,7 @@ func cases() []contracts.Case {
 			Name: "token.scope_without_application", Operation: "token", Status: http.StatusBadRequest, MockOnly: true,
 			Body: tokenForm(MockClientID, MockClientSecret, "api_rechercher-usagerv2"),
 		},
-		{
-			Name: "token.missing_realm", Operation: "token", Status: http.StatusBadRequest, Query: url.Values{},
-			Body: tokenForm(MockClientID, MockClientSecret, Scope(MockClientID)),
-		},
+		{Name: "token.missing_realm", Operation: "token", Status: http.StatusBadRequest, Query: url.Values{}},
 
 		// usagers.search_by_nir
 		{Name: "usagers.search_by_nir.found", Operation: "usagers.search_by_nir", Status: http.StatusOK, MockOnly: true},
@@ -153,7 +148,7 @@ func cases() []contracts.Case {
 		},
 		{
 			Name: "situation.registration.missing_person_token", Operation: "situation.registration", Status: http.StatusBadRequest,
-			Header: http.Header{"Ft-Jeton-Usager": {""}},
+			Header: http.Header{"Ft-Jeton-Usager": nil}, // not sent at all
 		},
 		{
 			Name: "situation.registration.invalid_token", Operation: "situation.registration", Status: http.StatusUnauthorized, Auth: contracts.AuthInvalid,

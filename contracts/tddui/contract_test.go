@@ -89,8 +89,11 @@ func TestVerifyAgainstMock(t *testing.T) {
 	if st.Violations != 6 {
 		t.Errorf("violations = %d, want 6", st.Violations)
 	}
+	// The examples check sends the example Bundle with the Idempotency-Key
+	// example: the first time the Bundle's identifier replays it, the
+	// second time (run 2) the key does.
 	c := mock.Counts()
-	if c.Submissions != 3 || c.Duplicates != 1 {
-		t.Errorf("counts %+v: want 3 Bundles stored (the example once, the mapper's shape twice) and 1 replay", c)
+	if c.Submissions != 3 || c.Duplicates != 2 || st.Duplicates != 1 {
+		t.Errorf("counts %+v, key replays %d: want 3 Bundles stored (the example once, the mapper's shape twice), 2 replays by identifier (the examples check of run 1, the example's case of run 2) and 1 by key", c, st.Duplicates)
 	}
 }

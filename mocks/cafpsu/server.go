@@ -2,6 +2,7 @@ package cafpsu
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"sync"
@@ -53,6 +54,9 @@ type Options struct {
 	Now func() time.Time
 	// Seed seeds the fault randomness so a run repeats. Default 1.
 	Seed int64
+	// Logger, when set, receives a warning for every answer of the mock
+	// that breaks the contract. Default: no logging.
+	Logger *slog.Logger
 }
 
 // Option defaults.
@@ -166,6 +170,7 @@ func New(opts Options) *Server {
 		Now:          opts.Now,
 		Seed:         opts.Seed,
 		OnReset:      s.reset,
+		Logger:       opts.Logger,
 	})
 	return s
 }

@@ -188,7 +188,7 @@ func (s *Server) createBeneficiary(c *call) reply {
 		s.mu.Unlock()
 		return conflictReply(b.DistantID, existing)
 	}
-	st.lastBeneficiaryID++
+	st.lastBeneficiaryID = nextID(st.lastBeneficiaryID, st.beneficiaries)
 	b.ID = st.lastBeneficiaryID
 	st.beneficiaries[b.ID] = b
 	if b.DistantID != "" {

@@ -38,6 +38,10 @@
 // marks its replays with Idempotent-Replayed: true and counts them itself
 // (CreatedPerKey, Stats.DuplicateRequests).
 //
+// Options.Sandbox preloads the beneficiary and the document the contract's
+// examples name (sandbox.go), so that every operation called with its
+// documented examples succeeds, as `relais contracts verify` checks.
+//
 // The server starts no goroutine of its own; latency and hang faults wait
 // on the request's context, so a client that gives up releases the handler
 // at once (request bodies are read ahead for that, see readAhead).

@@ -249,7 +249,7 @@ func (s *Server) createDocument(c *call) reply {
 		s.mu.Unlock()
 		return validationReply([]violation{{"beneficiary_id", fmt.Sprintf("The beneficiary %d does not exist.", beneficiaryID)}})
 	}
-	st.lastDocumentID++
+	st.lastDocumentID = nextID(st.lastDocumentID, st.documents)
 	d.ID = st.lastDocumentID
 	st.documents[d.ID] = d
 	st.docsByBeneficiary[beneficiaryID] = append(st.docsByBeneficiary[beneficiaryID], d.ID)

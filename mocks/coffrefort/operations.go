@@ -63,8 +63,6 @@ type reply struct {
 	status      int
 	contentType string
 	body        []byte
-	retryAfter  string
-	allow       string
 	challenge   bool // add WWW-Authenticate: Bearer
 	replayed    bool
 	// abandoned: the client left before its turn came (idempotency.go);
@@ -101,17 +99,11 @@ func (s *Server) count(rp reply) reply {
 	return rp
 }
 
-// write sends rp.
+// write sends rp. Retry-After and Allow, when due, are the runtime's.
 func (rp reply) write(w http.ResponseWriter) {
 	h := w.Header()
 	if rp.contentType != "" {
 		h["Content-Type"] = []string{rp.contentType}
-	}
-	if rp.retryAfter != "" {
-		h["Retry-After"] = []string{rp.retryAfter}
-	}
-	if rp.allow != "" {
-		h["Allow"] = []string{rp.allow}
 	}
 	if rp.challenge {
 		h["Www-Authenticate"] = []string{"Bearer"}
@@ -132,7 +124,8 @@ type contractIndex struct {
 }
 
 // indexContract reads doc. Every operation but the token endpoint names
-// exactly the scopes it needs under bearerAuth.
+// the scopes it needs under bearerAuth; a scope the mock does not know is
+// an error (the contract and the mock drifted apart).
 func indexContract(doc *openapi3.T) (contractIndex, error) {
 	ix := contractIndex{scopes: map[string]scope{}, pathParams: map[string][]string{}, bodies: map[string]*openapi3.Schema{}}
 	for _, item := range doc.Paths.Map() {
@@ -143,13 +136,14 @@ func indexContract(doc *openapi3.T) (contractIndex, error) {
 				reqs = *o.Security
 			}
 			for _, req := range reqs {
+				if len(req["bearerAuth"]) == 0 {
+					continue
+				}
 				sc, err := parseScope(strings.Join(req["bearerAuth"], " "))
 				if err != nil {
 					return contractIndex{}, fmt.Errorf("reading the scopes of %s: %w", id, err)
 				}
-				if len(req["bearerAuth"]) > 0 {
-					ix.scopes[id] = sc
-				}
+				ix.scopes[id] |= sc
 			}
 			for _, p := range slices.Concat(item.Parameters, o.Parameters) {
 				if p.Value != nil && p.Value.In == openapi3.ParameterInPath {

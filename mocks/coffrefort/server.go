@@ -3,8 +3,8 @@ package coffrefort
 import (
 	"bytes"
 	"context"
-	"io"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -48,6 +48,11 @@ type Options struct {
 	// Logger, when set, receives a warning for every answer of the mock
 	// that breaks the contract. Default: none.
 	Logger *slog.Logger
+	// Sandbox preloads the beneficiary and the document of the contract's
+	// examples (ids 42 and 1337), as created with the Idempotency-Key
+	// example, so that every operation's documented examples succeed; new
+	// ones get the other ids. Default: an empty safe.
+	Sandbox bool
 }
 
 // Option defaults.
@@ -112,6 +117,9 @@ type Server struct {
 	routes    *http.ServeMux
 	byPattern map[string]string
 
+	// sandbox, when Options.Sandbox is set, is seeded into every new state.
+	sandbox *sandbox
+
 	mu    sync.RWMutex
 	state *state
 
@@ -135,7 +143,7 @@ func New(opts Options) *Server {
 	if err := opts.Validate(); err != nil {
 		panic(err)
 	}
-	s := &Server{opts: opts, state: newState(), routes: http.NewServeMux(), byPattern: map[string]string{}}
+	s := &Server{opts: opts, routes: http.NewServeMux(), byPattern: map[string]string{}}
 	handlers := make(map[string]http.Handler, len(operations))
 	for id, op := range operations {
 		handlers[id] = s.handler(id, op)
@@ -158,6 +166,12 @@ func New(opts Options) *Server {
 		panic(fmt.Sprintf("coffrefort: %v", err))
 	}
 	s.ix = ix
+	if opts.Sandbox {
+		if s.sandbox, err = loadSandbox(s.rt.Contract()); err != nil {
+			panic(fmt.Sprintf("coffrefort: %v", err))
+		}
+	}
+	s.state = s.newState()
 	for path, item := range s.rt.Contract().Paths.Map() {
 		for method, o := range item.Operations() {
 			pattern := method + " " + path
@@ -207,15 +221,19 @@ func (s *Server) readAhead(r *http.Request) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return
 	}
-	read, err := io.ReadAll(io.LimitReader(r.Body, s.maxBody()+1))
-	rest := r.Body
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= s.maxBody() {
+		buf.Grow(int(n) + bytes.MinRead) // one allocation when the length is announced
+	}
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, s.maxBody()+1))
+	var rest io.Reader = r.Body
 	if err != nil {
-		rest = io.NopCloser(&failingReader{err: err})
+		rest = &failingReader{err: err}
 	}
 	r.Body = struct {
 		io.Reader
 		io.Closer
-	}{io.MultiReader(bytes.NewReader(read), rest), rest}
+	}{io.MultiReader(&buf, rest), r.Body}
 }
 
 // failingReader returns err: the body read ahead broke there.
@@ -253,15 +271,25 @@ func (s *Server) Faults() platform.Faults { return s.rt.Faults() }
 // LogEntry.Route, Stats.ByRoute and platform.Rule.Operations.
 func (s *Server) Operations() []string { return s.rt.Operations() }
 
+// newState is an empty safe, or the sandbox.
+func (s *Server) newState() *state {
+	st := newState()
+	if s.sandbox != nil {
+		s.sandbox.seed(st)
+	}
+	return st
+}
+
 // Reset forgets all state (tokens, beneficiaries, documents, idempotency
-// keys), the faults, the counters and the log, and reseeds the fault random
-// source. Requests in flight finish against the old state.
+// keys; back to the sandbox when Options.Sandbox is set), the faults, the
+// counters and the log, and reseeds the fault random source. Requests in flight finish against the old state.
 func (s *Server) Reset() { s.rt.Reset() }
 
 // reset clears the mock's own state; the runtime calls it on Reset.
 func (s *Server) reset() {
+	st := s.newState()
 	s.mu.Lock()
-	s.state = newState()
+	s.state = st
 	s.mu.Unlock()
 
 	s.logMu.Lock()

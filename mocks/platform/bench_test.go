@@ -58,3 +58,15 @@ func BenchmarkDrift(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNew measures building a mock of a contract already loaded once
+// in the process (the contract cache): what every test and every `relais
+// mocks` platform pays after the first.
+func BenchmarkNew(b *testing.B) {
+	l := &letters{byID: map[string]letter{}}
+	ops := l.handlers()
+	b.ReportAllocs()
+	for b.Loop() {
+		platform.New(platform.Config{Name: "bench", Contract: testContract, Operations: ops, Errors: writeProblem})
+	}
+}

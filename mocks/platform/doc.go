@@ -32,23 +32,33 @@
 //     (faultset.go): an outage window (KindOutage, 503, Retry-After), a hang
 //     (no answer until the client gives up or Config.MaxHang passes), a
 //     latency, an injected error (KindInjected with the rule's status).
-//  4. Config.Authenticate, for operations with a security requirement, gives
-//     the caller's key or a Problem.
-//  5. Config.RateLimit (ratelimit.go), per key (the client's IP address when
-//     the operation is open): RateLimit-Limit, -Remaining and -Reset on every
-//     answer, KindRateLimited (429, Retry-After) over the limit.
-//  6. The request is validated against the contract (validate.go):
-//     KindInvalidRequest names the parameter ("annee") or the body field's
-//     JSON pointer ("/recipient/prenoms/0") in Problem.Parameter.
-//  7. Operations marked `x-relais-idempotent: true` are deduplicated by
+//  4. Config.IPRateLimit (ratelimit.go), per client IP address, before
+//     authentication: its RateLimit-* headers are on every answer of a
+//     rate-limited operation, 401 and 403 included; over the limit,
+//     KindRateLimited (429, Retry-After) without authenticating.
+//  5. Config.Authenticate (or AuthenticateFunc), for operations with a
+//     security requirement, gives the caller's key or a Problem;
+//     AuthenticateFunc also gives a principal (an account, a citizen) the
+//     handler reads with Principal(r).
+//  6. Config.RateLimit, per key (the client's IP address when the
+//     operation is open): RateLimit-Limit, -Remaining and -Reset (seconds
+//     until the window ends, or its Unix time with ResetUnix) replace those
+//     of step 4, KindRateLimited (429, Retry-After) over the limit.
+//  7. The request is validated against the contract (validate.go,
+//     schemas.go): KindInvalidRequest names the parameter ("annee") or the
+//     body field's JSON pointer ("/recipient/prenoms/0", the deepest
+//     failure) in Problem.Parameter, and never quotes the value sent.
+//  8. Operations marked `x-relais-idempotent: true` are deduplicated by
 //     Config.IdempotencyHeader (dedup.go): the same key and request replays
-//     the first answer byte for byte, another request under the same key is
-//     KindConflict (409).
-//  8. The handler answers into a buffer (answer.go); the answer is validated
+//     the first answer (its body byte for byte) with the header
+//     `Idempotent-Replayed: true` (ReplayedHeader) added; another request
+//     under the same key is KindConflict (409).
+//  9. The handler answers into a buffer (answer.go); the answer is validated
 //     against the contract and counted in Stats.ResponseViolations (and
 //     logged) when it breaks it.
-//  9. The answer is sent, altered by the rule's response faults: drift on 2xx
-//     JSON bodies (drift.go), malformed JSON, truncation.
+//  10. The answer is sent, altered by the rule's response faults: drift on
+//     2xx JSON bodies (drift.go), malformed JSON, truncation; it is counted
+//     by status in Stats.ByStatus (business refusals of handlers included).
 //
 // Every Problem is written by Config.Errors in the platform's own format; it
 // may choose another status (API Particulier answers 422 where the runtime
@@ -58,8 +68,30 @@
 // # Contract extensions
 //
 // On an operation, `x-relais-idempotent: true` turns deduplication on and
-// `x-relais-rate-limited: false` exempts it from Config.RateLimit (e.g. a
-// token endpoint).
+// `x-relais-rate-limited: false` exempts it from Config.RateLimit and
+// Config.IPRateLimit (e.g. a token endpoint).
+//
+// # Validation cost
+//
+// kin-openapi v0.153 validates values of OpenAPI 3.1 documents by compiling
+// a JSON Schema 2020-12 validator on every call. The runtime avoids it:
+//
+//   - JSON, form and multipart bodies are validated by validators compiled
+//     once per media type of each request body and response, from the
+//     whole contract as one JSON Schema resource (schemas.go), with kin's
+//     format assertions (date, date-time, byte, int32, int64; uri, email
+//     and other formats are annotations, as with kin);
+//   - parameters and response headers are validated by kin on a copy of
+//     the document that claims OpenAPI 3.0.3, so kin uses its 3.0
+//     validator, which needs no compilation, when every such schema uses
+//     only keywords that mean the same in 3.0 and 3.1 (no const, no list
+//     of types, no exclusiveMinimum, ...); otherwise kin validates them as
+//     3.1, slowly but right;
+//   - other media types (XML, PDF, binary) are left to kin.
+//
+// A loaded contract (document, router, compiled validators) is cached by
+// the SHA-256 of its text and shared, read-only, by every Server built
+// from it: Server.Contract must not be modified.
 //
 // # Faults
 //

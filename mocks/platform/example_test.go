@@ -56,3 +56,32 @@ func ExampleServer_SetFaults() {
 	// <nil>
 	// setting faults of example: rules[0].error_rate: 2 is not within [0, 1]
 }
+
+// AuthenticateFunc hands what it resolved from the credentials to the
+// handler, which reads it with Principal.
+func ExamplePrincipal() {
+	type citizen struct{ Sub string }
+	l := &letters{byID: map[string]letter{}}
+	ops := l.handlers()
+	ops["getLetter"] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, _ := platform.Principal(r).(citizen)
+		platform.WriteJSON(w, http.StatusOK, map[string]any{"id": r.PathValue("id"), "status": "sent", "pages": 1, "owner": c.Sub})
+	})
+	srv := platform.New(platform.Config{
+		Name: "example", Contract: testContract, Operations: ops, Errors: writeProblem,
+		AuthenticateFunc: func(r *http.Request, _ string) (string, any, *platform.Problem) {
+			tok := r.Header.Get("Authorization")
+			if tok == "" {
+				return "", nil, &platform.Problem{Kind: platform.KindUnauthorized, Detail: "A bearer token is required."}
+			}
+			return tok, citizen{Sub: "fc-" + tok[len("Bearer "):]}, nil
+		},
+	})
+	req := httptest.NewRequest(http.MethodGet, "http://mock/base/letters/L-000007", nil)
+	req.Header.Set("Authorization", "Bearer 3f2a")
+	rec := httptest.NewRecorder()
+	srv.ServeHTTP(rec, req)
+	fmt.Println(rec.Code, rec.Body.String())
+	// Output:
+	// 200 {"id":"L-000007","owner":"fc-3f2a","pages":1,"status":"sent"}
+}

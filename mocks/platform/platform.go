@@ -26,11 +26,28 @@ type Config struct {
 	// a security requirement in the contract. It returns the caller's rate-limit
 	// key (a token) or a Problem (Kind Unauthorized or Forbidden).
 	Authenticate func(r *http.Request, operationID string) (key string, p *Problem)
+	// AuthenticateFunc is Authenticate for platforms whose handlers need
+	// what authentication resolved (an account, a FranceConnect citizen, the
+	// token's scopes): principal is stored in the handler's request context
+	// and read with Principal(r). Set Authenticate or AuthenticateFunc, not
+	// both.
+	AuthenticateFunc func(r *http.Request, operationID string) (key string, principal any, p *Problem)
 	// RateLimit is the per-key limit; zero means none. It applies to every
 	// operation except those marked `x-relais-rate-limited: false` in the
 	// contract. The key is the one Authenticate returns, or the client's IP
-	// address for operations without authentication.
+	// address for operations without authentication. It is applied after
+	// authentication: a refused caller (401, 403) gets no RateLimit-*
+	// headers from it (see IPRateLimit).
 	RateLimit RateLimit
+	// IPRateLimit is a limit per client IP address applied before
+	// authentication, to the same operations as RateLimit; zero means none.
+	// API Particulier, for one, allows 1000 requests per minute per IP on
+	// top of 20 per second per token. Its RateLimit-* headers are on every
+	// answer of those operations, 401 and 403 included; when RateLimit
+	// applies too, RateLimit's headers replace them on the answers that get
+	// past authentication. A request over it is answered 429 without being
+	// authenticated.
+	IPRateLimit RateLimit
 	// IdempotencyHeader is the request header whose value deduplicates
 	// requests of operations marked `x-relais-idempotent: true` in the
 	// contract; empty means "Idempotency-Key".
@@ -70,6 +87,11 @@ const (
 	DefaultRateWindow        = time.Second
 )
 
+// ReplayedHeader is set to "true" on the answers replayed for an
+// idempotency key (connectors log it); a contract may declare it on the
+// responses of its idempotent operations.
+const ReplayedHeader = "Idempotent-Replayed"
+
 // RateLimit is a fixed-window limit per key, like API Particulier's
 // 20 requests per second per token.
 type RateLimit struct {
@@ -77,7 +99,21 @@ type RateLimit struct {
 	Limit int
 	// Window is the window length. Default 1s.
 	Window time.Duration
+	// ResetFormat is how the RateLimit-Reset header is written: ResetSeconds
+	// (the seconds until the window ends, as in the IETF draft) or ResetUnix
+	// (the Unix time, in seconds, the window ends, as API Particulier
+	// sends it). Default ResetSeconds.
+	ResetFormat ResetFormat
 }
+
+// ResetFormat is the form of the RateLimit-Reset header.
+type ResetFormat string
+
+// The RateLimit-Reset forms.
+const (
+	ResetSeconds ResetFormat = "seconds" // seconds until the window ends, rounded up
+	ResetUnix    ResetFormat = "unix"    // Unix time the window ends, rounded up
+)
 
 // ProblemKind says why the runtime (not a handler) answers a request.
 type ProblemKind string
@@ -209,4 +245,9 @@ type Stats struct {
 	Duplicates         int64            `json:"duplicates"`          // replays of an idempotency key
 	RateLimited        int64            `json:"rate_limited"`
 	Injected           map[string]int64 `json:"injected"` // by fault kind: latency, error, hang, truncate, malformed, drift, outage
+	// ByStatus counts the answers sent by status code ("200", "404"):
+	// handlers' answers (business refusals included), replays and the
+	// runtime's own (validation, authentication, rate limit, faults).
+	// Requests that got no answer (hangs, clients gone) are not in it.
+	ByStatus map[string]int64 `json:"by_status"`
 }

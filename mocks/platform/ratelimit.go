@@ -14,6 +14,7 @@ import (
 type limiter struct {
 	limit  int
 	window time.Duration
+	unix   bool // RateLimit-Reset as a Unix time
 
 	mu      sync.Mutex
 	windows map[string]*rateWindow
@@ -28,7 +29,7 @@ type rateWindow struct {
 const minSweep = 1024
 
 func newLimiter(rl RateLimit) *limiter {
-	return &limiter{limit: rl.Limit, window: rl.Window, windows: map[string]*rateWindow{}, sweepAt: minSweep}
+	return &limiter{limit: rl.Limit, window: rl.Window, unix: rl.ResetFormat == ResetUnix, windows: map[string]*rateWindow{}, sweepAt: minSweep}
 }
 
 // take counts a request of key at now. It returns the requests left in the
@@ -72,10 +73,20 @@ func (l *limiter) reset() {
 	l.mu.Unlock()
 }
 
-// setHeaders writes the RateLimit-* headers (draft-ietf-httpapi-ratelimit-headers).
-func (l *limiter) setHeaders(h http.Header, remaining int, reset time.Duration) {
+// setHeaders writes the RateLimit-* headers (draft-ietf-httpapi-ratelimit-headers)
+// of a window that resets in reset from now.
+func (l *limiter) setHeaders(h http.Header, remaining int, reset time.Duration, now time.Time) {
 	h["Ratelimit-Limit"] = []string{strconv.Itoa(l.limit)}
 	h["Ratelimit-Remaining"] = []string{strconv.Itoa(remaining)}
+	if l.unix {
+		end := now.Add(reset)
+		sec := end.Unix()
+		if end.Nanosecond() > 0 {
+			sec++
+		}
+		h["Ratelimit-Reset"] = []string{strconv.FormatInt(sec, 10)}
+		return
+	}
 	h["Ratelimit-Reset"] = []string{strconv.FormatInt(int64(math.Ceil(reset.Seconds())), 10)}
 }
 

@@ -29,18 +29,19 @@ import (
 // httptest.ResponseRecorder.
 type Server struct {
 	cfg        Config
-	c          *contract
-	opIDs      []string // sorted, for error messages
+	c          *contract      // shared with the other Servers of the same contract
+	handlers   []http.Handler // by operation index
+	opIDs      []string       // sorted, for error messages
 	idemHeader string
+	authn      func(r *http.Request, operationID string) (key string, principal any, p *Problem) // nil: none
 
-	faults  atomic.Pointer[faultSet] // nil: no faults
-	dice    *dice
-	limiter *limiter // nil: no rate limit
-	dedup   *dedupStore
-	stats   counters
-	metric  *prometheus.CounterVec // nil: no metrics
-
-	reqOpts, respOpts openapi3filter.Options
+	faults    atomic.Pointer[faultSet] // nil: no faults
+	dice      *dice
+	limiter   *limiter // nil: no rate limit
+	ipLimiter *limiter // nil: no limit per IP before authentication
+	dedup     *dedupStore
+	stats     counters
+	metric    *prometheus.CounterVec // nil: no metrics
 }
 
 // compile-time check: a Server is a handler.
@@ -49,21 +50,26 @@ var _ http.Handler = (*Server)(nil)
 // New returns the mock described by cfg, defaults applied. It panics when cfg
 // is invalid: an unset Name or Errors, a contract that does not load or
 // validate, an operation without handler or a handler without operation.
+//
+// The loaded contract (parsed, validated, its router and body validators
+// compiled) is cached by content and shared by every Server built from the
+// same text: the second mock of a contract costs microseconds.
 func New(cfg Config) *Server {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		panic("platform: " + err.Error())
 	}
-	c, err := loadContract(cfg.Contract)
+	c, err := contracts.load(cfg.Contract)
 	if err != nil {
 		panic(fmt.Sprintf("platform: %s: %v", cfg.Name, err))
 	}
+	handlers := make([]http.Handler, len(c.ops))
 	for _, op := range c.ops {
 		h := cfg.Operations[op.id]
 		if h == nil {
 			panic(fmt.Sprintf("platform: %s: operation %q (%s %s) has no handler", cfg.Name, op.id, op.method, op.path))
 		}
-		op.handler = h
+		handlers[op.index] = h
 	}
 	for id := range cfg.Operations {
 		if c.byID[id] == nil {
@@ -73,9 +79,17 @@ func New(cfg Config) *Server {
 	s := &Server{
 		cfg:        cfg,
 		c:          c,
+		handlers:   handlers,
 		idemHeader: cfg.IdempotencyHeader,
+		authn:      cfg.AuthenticateFunc,
 		dice:       newDice(cfg.Seed),
 		dedup:      newDedupStore(cfg.IdempotencyTTL),
+	}
+	if a := cfg.Authenticate; a != nil {
+		s.authn = func(r *http.Request, operationID string) (string, any, *Problem) {
+			key, p := a(r, operationID)
+			return key, nil, p
+		}
 	}
 	for _, op := range c.ops {
 		s.opIDs = append(s.opIDs, op.id)
@@ -85,10 +99,16 @@ func New(cfg Config) *Server {
 	if cfg.RateLimit.Limit > 0 {
 		s.limiter = newLimiter(cfg.RateLimit)
 	}
+	if cfg.IPRateLimit.Limit > 0 {
+		s.ipLimiter = newLimiter(cfg.IPRateLimit)
+	}
 	if cfg.Registry != nil {
 		s.metric = newRequestsMetric(cfg.Registry)
 	}
-	s.reqOpts, s.respOpts = validationOptions()
+	if cfg.Logger != nil && c.bodies != nil && len(c.bodies.uncompiled) > 0 {
+		cfg.Logger.Warn("mock contract has body schemas validated the slow way",
+			"platform", cfg.Name, "locations", c.bodies.uncompiled)
+	}
 	return s
 }
 
@@ -112,10 +132,19 @@ func (c Config) WithDefaults() Config {
 	if c.MaxHang == 0 {
 		c.MaxHang = DefaultMaxHang
 	}
-	if c.RateLimit.Limit > 0 && c.RateLimit.Window == 0 {
-		c.RateLimit.Window = DefaultRateWindow
-	}
+	c.RateLimit = c.RateLimit.withDefaults()
+	c.IPRateLimit = c.IPRateLimit.withDefaults()
 	return c
+}
+
+func (rl RateLimit) withDefaults() RateLimit {
+	if rl.Limit > 0 && rl.Window == 0 {
+		rl.Window = DefaultRateWindow
+	}
+	if rl.Limit > 0 && rl.ResetFormat == "" {
+		rl.ResetFormat = ResetSeconds
+	}
+	return rl
 }
 
 // Validate names the first invalid field of c.
@@ -127,10 +156,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%s: Config.Contract is empty", c.Name)
 	case c.Errors == nil:
 		return fmt.Errorf("%s: Config.Errors is nil", c.Name)
-	case c.RateLimit.Limit < 0:
-		return fmt.Errorf("%s: Config.RateLimit.Limit is negative (%d)", c.Name, c.RateLimit.Limit)
-	case c.RateLimit.Window < 0:
-		return fmt.Errorf("%s: Config.RateLimit.Window is negative (%s)", c.Name, c.RateLimit.Window)
+	case c.Authenticate != nil && c.AuthenticateFunc != nil:
+		return fmt.Errorf("%s: Config.Authenticate and Config.AuthenticateFunc are both set", c.Name)
 	case c.IdempotencyTTL < 0:
 		return fmt.Errorf("%s: Config.IdempotencyTTL is negative (%s)", c.Name, c.IdempotencyTTL)
 	case c.MaxBody < 0:
@@ -138,7 +165,28 @@ func (c Config) Validate() error {
 	case c.MaxHang < 0:
 		return fmt.Errorf("%s: Config.MaxHang is negative (%s)", c.Name, c.MaxHang)
 	}
+	if err := c.RateLimit.validate("RateLimit"); err != nil {
+		return fmt.Errorf("%s: %w", c.Name, err)
+	}
+	if err := c.IPRateLimit.validate("IPRateLimit"); err != nil {
+		return fmt.Errorf("%s: %w", c.Name, err)
+	}
 	return nil
+}
+
+// validate names the first invalid field of rl, the Config field name.
+func (rl RateLimit) validate(name string) error {
+	switch {
+	case rl.Limit < 0:
+		return fmt.Errorf("Config.%s.Limit is negative (%d)", name, rl.Limit)
+	case rl.Window < 0:
+		return fmt.Errorf("Config.%s.Window is negative (%s)", name, rl.Window)
+	}
+	switch rl.ResetFormat {
+	case "", ResetSeconds, ResetUnix:
+		return nil
+	}
+	return fmt.Errorf("Config.%s.ResetFormat is %q, not %q or %q", name, rl.ResetFormat, ResetSeconds, ResetUnix)
 }
 
 // Name is the platform's name (Config.Name).
@@ -179,20 +227,42 @@ func (s *Server) Reset() {
 	if s.limiter != nil {
 		s.limiter.reset()
 	}
+	if s.ipLimiter != nil {
+		s.ipLimiter.reset()
+	}
 	s.stats.reset()
 	if s.cfg.OnReset != nil {
 		s.cfg.OnReset()
 	}
 }
 
-// ctxKey keys the operationId in a handler's request context.
+// ctxKey keys the *requestInfo of a handler's request context.
 type ctxKey struct{}
+
+// requestInfo is what the runtime tells a handler about its request.
+type requestInfo struct {
+	operationID string
+	principal   any
+}
 
 // OperationID is the operationId a handler's request was routed to; "" for
 // a request that did not come through a Server.
 func OperationID(r *http.Request) string {
-	id, _ := r.Context().Value(ctxKey{}).(string)
-	return id
+	if ri, ok := r.Context().Value(ctxKey{}).(*requestInfo); ok {
+		return ri.operationID
+	}
+	return ""
+}
+
+// Principal is what Config.AuthenticateFunc resolved for a handler's
+// request (an account, a citizen); nil for an operation without security
+// requirement, with Config.Authenticate, or for a request that did not
+// come through a Server.
+func Principal(r *http.Request) any {
+	if ri, ok := r.Context().Value(ctxKey{}).(*requestInfo); ok {
+		return ri.principal
+	}
+	return nil
 }
 
 // ServeHTTP implements http.Handler: the control API under /_mock/, then
@@ -216,7 +286,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	op := s.c.byID[route.Operation.OperationID]
 	s.stats.byOp[op.index].Add(1)
-	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: &s.reqOpts}
+	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: &s.c.reqOpts}
 	s.observe(op.id, s.serveOperation(w, r, op, in))
 }
 
@@ -279,11 +349,17 @@ func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request, op *oper
 		}
 	}
 
-	// Authentication and rate limit.
+	// Rate limit per IP address, authentication and rate limit per key.
+	if op.rateLimited && s.ipLimiter != nil {
+		if !s.take(w, r, op, in, s.ipLimiter, clientIP(r), now) {
+			return string(KindRateLimited)
+		}
+	}
 	key := ""
-	if op.secured && s.cfg.Authenticate != nil {
+	var principal any
+	if op.secured && s.authn != nil {
 		setBody(r, body) // client credentials may be in a form body
-		k, p := s.cfg.Authenticate(r, op.id)
+		k, pr, p := s.authn(r, op.id)
 		if p != nil {
 			p.OperationID = op.id
 			if p.Kind == "" {
@@ -298,20 +374,13 @@ func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request, op *oper
 			s.problem(w, r, op, in, *p)
 			return string(p.Kind)
 		}
-		key = k
+		key, principal = k, pr
 	}
 	if op.rateLimited && s.limiter != nil {
 		if key == "" {
 			key = clientIP(r)
 		}
-		remaining, reset, ok := s.limiter.take(key, now)
-		s.limiter.setHeaders(w.Header(), remaining, reset)
-		if !ok {
-			s.stats.rateLimited.Add(1)
-			s.problem(w, r, op, in, Problem{
-				Kind: KindRateLimited, Status: http.StatusTooManyRequests, OperationID: op.id,
-				Detail: "Too many requests for this caller; retry after the window resets.", RetryAfter: retrySeconds(reset),
-			})
+		if !s.take(w, r, op, in, s.limiter, key, now) {
 			return string(KindRateLimited)
 		}
 	}
@@ -326,15 +395,15 @@ func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request, op *oper
 		s.problem(w, r, op, in, p)
 		return string(KindInvalidRequest)
 	}
-	req := r.WithContext(context.WithValue(ctx, ctxKey{}, op.id))
+	req := r.WithContext(context.WithValue(ctx, ctxKey{}, &requestInfo{operationID: op.id, principal: principal}))
 	setBody(req, body)
 	for name, v := range in.PathParams {
 		req.SetPathValue(name, v)
 	}
 	in.Request = req
-	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+	if p := s.c.validateRequest(ctx, in, op.id, body); p != nil {
 		s.stats.violations.Add(1)
-		s.problem(w, r, op, in, invalidRequest(op.id, err))
+		s.problem(w, r, op, in, *p)
 		return string(KindInvalidRequest)
 	}
 	setBody(req, body)
@@ -348,6 +417,22 @@ func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request, op *oper
 	a := s.run(req, op, in, w.Header())
 	s.send(w, a.status, a.header, a.body.Bytes(), ru)
 	return outcomeHandled
+}
+
+// take counts a request in l under key and sets the RateLimit-* headers;
+// over the limit it answers 429 and returns false.
+func (s *Server) take(w http.ResponseWriter, r *http.Request, op *operation, in *openapi3filter.RequestValidationInput, l *limiter, key string, now time.Time) bool {
+	remaining, reset, ok := l.take(key, now)
+	l.setHeaders(w.Header(), remaining, reset, now)
+	if ok {
+		return true
+	}
+	s.stats.rateLimited.Add(1)
+	s.problem(w, r, op, in, Problem{
+		Kind: KindRateLimited, Status: http.StatusTooManyRequests, OperationID: op.id,
+		Detail: "Too many requests for this caller; retry after the window resets.", RetryAfter: retrySeconds(reset),
+	})
+	return false
 }
 
 // once processes an idempotent request at most once per key.
@@ -364,6 +449,7 @@ func (s *Server) once(w http.ResponseWriter, req *http.Request, op *operation, i
 		return string(KindConflict)
 	case dedupReplay:
 		s.stats.duplicates.Add(1)
+		w.Header()[ReplayedHeader] = []string{"true"}
 		s.send(w, e.ans.status, e.ans.header, e.ans.body, ru)
 		return outcomeReplayed
 	}
@@ -381,7 +467,7 @@ func (s *Server) once(w http.ResponseWriter, req *http.Request, op *operation, i
 // contract, with the runtime's headers (rt) added.
 func (s *Server) run(req *http.Request, op *operation, in *openapi3filter.RequestValidationInput, rt http.Header) *answer {
 	a := newAnswer()
-	op.handler.ServeHTTP(a, req)
+	s.handlers[op.index].ServeHTTP(a, req)
 	s.checkAnswer(req.Context(), in, op, a.status, withRuntimeHeaders(a.header, rt), a.body.Bytes())
 	return a
 }
@@ -434,6 +520,7 @@ func (s *Server) send(w http.ResponseWriter, status int, header http.Header, bod
 	for k, v := range header {
 		h[k] = v
 	}
+	s.stats.sent(status)
 	if ru != nil && len(body) > 0 {
 		json := isJSON(h.Get("Content-Type"))
 		if json && len(ru.drift) > 0 && status >= 200 && status < 300 {

@@ -2,6 +2,7 @@ package platform
 
 import (
 	"errors"
+	"strconv"
 	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,9 +30,18 @@ type counters struct {
 	requests, violations, responseViolations, duplicates, rateLimited atomic.Int64
 	byOp                                                              []atomic.Int64
 	injected                                                          [numFaultKinds]atomic.Int64
+	byStatus                                                          [maxStatus + 1]atomic.Int64
 }
 
+// maxStatus is the largest status code counted by itself; net/http
+// refuses larger ones, a handler's answer buffer does not: they are
+// counted as maxStatus.
+const maxStatus = 999
+
 func (c *counters) inject(k faultKind) { c.injected[k].Add(1) }
+
+// sent counts an answer of status.
+func (c *counters) sent(status int) { c.byStatus[min(max(status, 0), maxStatus)].Add(1) }
 
 func (c *counters) reset() {
 	for _, a := range []*atomic.Int64{&c.requests, &c.violations, &c.responseViolations, &c.duplicates, &c.rateLimited} {
@@ -43,10 +53,14 @@ func (c *counters) reset() {
 	for i := range c.injected {
 		c.injected[i].Store(0)
 	}
+	for i := range c.byStatus {
+		c.byStatus[i].Store(0)
+	}
 }
 
 // Stats returns a snapshot of the counters. ByOperation and Injected list
-// every operation and every fault kind, zeros included.
+// every operation and every fault kind, zeros included; ByStatus lists the
+// statuses sent at least once.
 func (s *Server) Stats() Stats {
 	st := Stats{
 		Requests:           s.stats.requests.Load(),
@@ -56,12 +70,18 @@ func (s *Server) Stats() Stats {
 		RateLimited:        s.stats.rateLimited.Load(),
 		ByOperation:        make(map[string]int64, len(s.c.ops)),
 		Injected:           make(map[string]int64, numFaultKinds),
+		ByStatus:           map[string]int64{},
 	}
 	for _, op := range s.c.ops {
 		st.ByOperation[op.id] = s.stats.byOp[op.index].Load()
 	}
 	for k, name := range faultKindNames {
 		st.Injected[name] = s.stats.injected[k].Load()
+	}
+	for code := range s.stats.byStatus {
+		if n := s.stats.byStatus[code].Load(); n > 0 {
+			st.ByStatus[strconv.Itoa(code)] = n
+		}
 	}
 	return st
 }

@@ -141,16 +141,46 @@ func escapePointer(tok string) string {
 	return strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1")
 }
 
-// checkAnswer validates an answer against the contract and counts (and
-// logs) a violation.
-func (s *Server) checkAnswer(ctx context.Context, in *openapi3filter.RequestValidationInput, op *operation, status int, header http.Header, body []byte) {
+// validateRequest validates the request of in, whose body is body, against
+// the contract: kin-openapi validates its parameters (and, for an OpenAPI
+// 3.0 contract, its body), the compiled validators its body. It returns
+// nil when the request is valid.
+func (c *contract) validateRequest(ctx context.Context, in *openapi3filter.RequestValidationInput, opID string, body []byte) *Problem {
+	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+		p := invalidRequest(opID, err)
+		return &p
+	}
+	if c.bodies == nil {
+		return nil
+	}
+	rb := in.Route.Operation.RequestBody
+	if rb == nil || rb.Value == nil {
+		return nil
+	}
+	return c.bodies.checkRequest(ctx, in, opID, rb.Value, body)
+}
+
+// validateResponse validates an answer to the request of in against the
+// contract: kin-openapi its status and headers (and, for an OpenAPI 3.0
+// contract, its body), the compiled validators its body.
+func (c *contract) validateResponse(ctx context.Context, in *openapi3filter.RequestValidationInput, status int, header http.Header, body []byte) error {
 	err := openapi3filter.ValidateResponse(ctx, &openapi3filter.ResponseValidationInput{
 		RequestValidationInput: in,
 		Status:                 status,
 		Header:                 header,
 		Body:                   io.NopCloser(bytes.NewReader(body)),
-		Options:                &s.respOpts,
+		Options:                &c.respOpts,
 	})
+	if err != nil || c.bodies == nil {
+		return err
+	}
+	return c.bodies.checkResponse(ctx, in, status, header, body)
+}
+
+// checkAnswer validates an answer against the contract and counts (and
+// logs) a violation.
+func (s *Server) checkAnswer(ctx context.Context, in *openapi3filter.RequestValidationInput, op *operation, status int, header http.Header, body []byte) {
+	err := s.c.validateResponse(ctx, in, status, header, body)
 	if err == nil {
 		return
 	}

@@ -2,6 +2,7 @@ package tddui
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -35,6 +36,9 @@ type Options struct {
 	Now func() time.Time
 	// Seed seeds the fault randomness so a run repeats. Default 1.
 	Seed int64
+	// Logger, when set, receives a warning for every answer of the mock
+	// that breaks the contract. Default: no logging.
+	Logger *slog.Logger
 }
 
 // Option defaults.
@@ -111,6 +115,7 @@ func New(opts Options) *Server {
 		Now:          opts.Now,
 		Seed:         opts.Seed,
 		OnReset:      s.reset,
+		Logger:       opts.Logger,
 	})
 	return s
 }
