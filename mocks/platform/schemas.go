@@ -36,9 +36,10 @@ import (
 // date, date-time, byte, int32, int64 by default); others (uri, email,
 // binary, ...) are annotations.
 //
-// JSON bodies (application/json and any +json type) are decoded here;
-// multipart and form bodies with kin's own decoders, to the value kin
-// would validate. Any other media type, a binary schema, or a schema the
+// JSON bodies (application/json and any +json type) are decoded here
+// (unlike kin, which reads the first value, data after the JSON value is
+// refused); multipart and form bodies with kin's own decoders, to the
+// value kin would validate. Any other media type, a binary schema, or a schema the
 // compiler refuses is left to kin (slower, same verdict as before).
 
 // contractURL is the base URL of the contract resource. Nothing is ever

@@ -18,14 +18,22 @@ func TestBodyErrorsNameTheDeepestField(t *testing.T) {
 	cases := []struct {
 		name, body, parameter, detail string
 	}{
-		{"property refused by additionalProperties", `{"recipient":{"nom":"Dupont","prenoms":["Jeanne"]},"pages":2,"urgent":true}`,
-			"/urgent", "The body field /urgent is not allowed (additionalProperties)."},
-		{"two failures at one depth: the first in pointer order", `{"recipient":{"nom":"","prenoms":[]},"pages":2}`,
-			"/recipient/nom", "The body field /recipient/nom does not match its schema (minLength)."},
-		{"the deepest of several failures", `{"recipient":{"nom":"Dupont","prenoms":["Jeanne",""]},"pages":99}`,
-			"/recipient/prenoms/1", "The body field /recipient/prenoms/1 does not match its schema (minLength)."},
-		{"missing required property of the root", `{"recipient":{"nom":"Dupont","prenoms":["Jeanne"]}}`,
-			"/pages", "The body field /pages is missing."},
+		{
+			"property refused by additionalProperties", `{"recipient":{"nom":"Dupont","prenoms":["Jeanne"]},"pages":2,"urgent":true}`,
+			"/urgent", "The body field /urgent is not allowed (additionalProperties).",
+		},
+		{
+			"two failures at one depth: the first in pointer order", `{"recipient":{"nom":"","prenoms":[]},"pages":2}`,
+			"/recipient/nom", "The body field /recipient/nom does not match its schema (minLength).",
+		},
+		{
+			"the deepest of several failures", `{"recipient":{"nom":"Dupont","prenoms":["Jeanne",""]},"pages":99}`,
+			"/recipient/prenoms/1", "The body field /recipient/prenoms/1 does not match its schema (minLength).",
+		},
+		{
+			"missing required property of the root", `{"recipient":{"nom":"Dupont","prenoms":["Jeanne"]}}`,
+			"/pages", "The body field /pages is missing.",
+		},
 		{"wrong type of the body itself", `["Dupont"]`, "", "The body field (the body itself) does not match its schema (type)."},
 		{"data after the JSON value", letterBody + `{"pages":3}`, "", "The request body cannot be parsed as application/json."},
 	}
@@ -135,14 +143,22 @@ func TestFormsFormatsAndConstParameters(t *testing.T) {
 		status                                int
 		parameter                             string
 	}{
-		{"valid form", http.MethodPost, "/token", "application/x-www-form-urlencoded",
-			form(url.Values{"grant_type": {"client_credentials"}, "client_id": {"abc"}}), 200, ""},
-		{"form field outside its enum", http.MethodPost, "/token", "application/x-www-form-urlencoded",
-			form(url.Values{"grant_type": {"password"}, "client_id": {"abc"}}), 400, "/grant_type"},
-		{"form field missing", http.MethodPost, "/token", "application/x-www-form-urlencoded",
-			form(url.Values{"grant_type": {"client_credentials"}}), 400, "/client_id"},
-		{"valid formats", http.MethodPost, "/people", "application/vnd.relais+json",
-			`{"birth":"1984-02-29","seen":"2026-03-02T09:00:00Z","count":3,"email":"pas une adresse","site":"pas une uri"}`, 201, ""},
+		{
+			"valid form", http.MethodPost, "/token", "application/x-www-form-urlencoded",
+			form(url.Values{"grant_type": {"client_credentials"}, "client_id": {"abc"}}), 200, "",
+		},
+		{
+			"form field outside its enum", http.MethodPost, "/token", "application/x-www-form-urlencoded",
+			form(url.Values{"grant_type": {"password"}, "client_id": {"abc"}}), 400, "/grant_type",
+		},
+		{
+			"form field missing", http.MethodPost, "/token", "application/x-www-form-urlencoded",
+			form(url.Values{"grant_type": {"client_credentials"}}), 400, "/client_id",
+		},
+		{
+			"valid formats", http.MethodPost, "/people", "application/vnd.relais+json",
+			`{"birth":"1984-02-29","seen":"2026-03-02T09:00:00Z","count":3,"email":"pas une adresse","site":"pas une uri"}`, 201, "",
+		},
 		{"a date that does not exist", http.MethodPost, "/people", "application/vnd.relais+json", `{"birth":"1985-02-29"}`, 400, "/birth"},
 		{"a date-time without zone", http.MethodPost, "/people", "application/vnd.relais+json", `{"birth":"1985-02-28","seen":"2026-03-02T09:00:00"}`, 400, "/seen"},
 		{"an int32 out of range", http.MethodPost, "/people", "application/vnd.relais+json", `{"birth":"1985-02-28","count":3000000000}`, 400, "/count"},
