@@ -324,6 +324,10 @@ func (r *run) send(ctx context.Context, o *operation, c Case, res *Result, allHe
 
 // retryAfter is the wait a 429 asks for: Retry-After in seconds or as an
 // HTTP date, else RateLimit-Reset in seconds, else defaultRetryWait.
+// unixResetThreshold separates RateLimit-Reset values that are seconds left
+// from those that are Unix times (1e9 s is 2001-09-09).
+const unixResetThreshold = 1_000_000_000
+
 func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
 		if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
@@ -335,8 +339,14 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 		return 0, false
 	}
 	if v := strings.TrimSpace(h.Get("RateLimit-Reset")); v != "" {
-		if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
-			return time.Duration(secs) * time.Second, true
+		if n, err := strconv.ParseUint(v, 10, 64); err == nil {
+			// Platforms send either the seconds left (the IETF draft) or
+			// the window's end as a Unix time (API Particulier): a value
+			// past 2001-09-09 can only be the latter.
+			if n >= unixResetThreshold {
+				return max(time.Unix(int64(min(n, 1<<62)), 0).Sub(now), 0), true
+			}
+			return time.Duration(n) * time.Second, true
 		}
 	}
 	return defaultRetryWait, true

@@ -120,30 +120,109 @@ func TestRateLimit(t *testing.T) {
 	t.Parallel()
 	b := setup(t, apiparticulier.Options{})
 	q := url.Values{"recipient": {recipient}, "identifiant": {"default"}}
+	// The window opens with the first request and lasts a second:
+	// RateLimit-Reset is the Unix time it ends, as the platform sends it.
+	wantReset := strconv.FormatInt(sandboxNow.Add(time.Second).Unix(), 10)
 	for i := range apiparticulier.DefaultRateLimit {
 		a := b.do(call{path: "/v3/france_travail/statut/identifiant", query: q, token: apiparticulier.DefaultToken})
 		if a.status != http.StatusOK {
 			t.Fatalf("request %d: %d %s", i+1, a.status, a.body)
 		}
-		if a.header.Get("RateLimit-Limit") != "20" || a.header.Get("RateLimit-Remaining") != strconv.Itoa(19-i) || a.header.Get("RateLimit-Reset") == "" {
-			t.Errorf("request %d: RateLimit-Limit %q Remaining %q Reset %q", i+1,
-				a.header.Get("RateLimit-Limit"), a.header.Get("RateLimit-Remaining"), a.header.Get("RateLimit-Reset"))
+		if a.header.Get("RateLimit-Limit") != "20" || a.header.Get("RateLimit-Remaining") != strconv.Itoa(19-i) || a.header.Get("RateLimit-Reset") != wantReset {
+			t.Errorf("request %d: RateLimit-Limit %q Remaining %q Reset %q, want 20, %d, %s", i+1,
+				a.header.Get("RateLimit-Limit"), a.header.Get("RateLimit-Remaining"), a.header.Get("RateLimit-Reset"), 19-i, wantReset)
 		}
 	}
 	a := b.do(call{path: "/v3/france_travail/statut/identifiant", query: q, token: apiparticulier.DefaultToken})
-	if a.status != http.StatusTooManyRequests || a.firstError(t).Code != "00429" || a.header.Get("Retry-After") == "" {
-		t.Fatalf("21st request: %d %s Retry-After %q", a.status, a.body, a.header.Get("Retry-After"))
+	if a.status != http.StatusTooManyRequests || a.firstError(t).Code != "00429" || a.header.Get("Retry-After") != "1" ||
+		a.header.Get("RateLimit-Remaining") != "0" || a.header.Get("RateLimit-Reset") != wantReset {
+		t.Fatalf("21st request: %d %s Retry-After %q RateLimit-Remaining %q Reset %q", a.status, a.body,
+			a.header.Get("Retry-After"), a.header.Get("RateLimit-Remaining"), a.header.Get("RateLimit-Reset"))
 	}
 	// The limit is per token.
 	if a := b.do(call{path: qfPath, query: dupontSophie(), token: apiparticulier.RestrictedToken}); a.status != http.StatusOK {
 		t.Errorf("another token: %d", a.status)
 	}
 	b.clock.Advance(time.Second)
-	if a := b.do(call{path: "/v3/france_travail/statut/identifiant", query: q, token: apiparticulier.DefaultToken}); a.status != http.StatusOK {
-		t.Errorf("next second: %d", a.status)
+	a = b.do(call{path: "/v3/france_travail/statut/identifiant", query: q, token: apiparticulier.DefaultToken})
+	if next := strconv.FormatInt(sandboxNow.Add(2*time.Second).Unix(), 10); a.status != http.StatusOK || a.header.Get("RateLimit-Reset") != next {
+		t.Errorf("next second: %d, RateLimit-Reset %q, want %s", a.status, a.header.Get("RateLimit-Reset"), next)
 	}
-	if st := b.srv.Stats(); st.RateLimited != 1 {
-		t.Errorf("rate limited %d, want 1", st.RateLimited)
+	if st := b.srv.Stats(); st.RateLimited != 1 || st.ByStatus["429"] != 1 || st.ByStatus["200"] != 22 {
+		t.Errorf("rate limited %d, by status %v; want 1, 22 200s and one 429", st.RateLimited, st.ByStatus)
+	}
+}
+
+// A refused call is answered before the per-token limit, yet it carries
+// the per-IP limit's headers: RateLimit-Reset is the Unix time, in the
+// future, at which the minute-long window ends.
+func TestRateLimitHeadersOnUnauthorized(t *testing.T) {
+	t.Parallel()
+	b := setup(t, apiparticulier.Options{})
+	for _, tc := range []struct {
+		name, path, token, code string
+		status                  int
+	}{
+		{"no token", qfPath, "", "00101", http.StatusUnauthorized},
+		{"unknown token", qfPath, "not-a-token", "00101", http.StatusUnauthorized},
+		{"expired token", qfPath, apiparticulier.ExpiredToken, "00103", http.StatusUnauthorized},
+		{"unknown FranceConnect token", "/v3/dss/quotient_familial/france_connect", "not-a-franceconnect-token", "00101", http.StatusUnauthorized},
+		{"platform token on a FranceConnect route", "/v3/dss/prime_activite/france_connect", apiparticulier.ExpiredToken, "00101", http.StatusUnauthorized},
+		{"restricted token", "/v3/dss/revenu_solidarite_active/identite", apiparticulier.RestrictedToken, "00100", http.StatusForbidden},
+	} {
+		now := b.clock.Now()
+		a := b.do(call{path: tc.path, query: dupontSophie(), token: tc.token})
+		if a.status != tc.status || a.firstError(t).Code != tc.code {
+			t.Errorf("%s: %d %s, want %d %s", tc.name, a.status, a.body, tc.status, tc.code)
+			continue
+		}
+		if got := a.header.Get("RateLimit-Limit"); got != strconv.Itoa(apiparticulier.DefaultIPRateLimit) {
+			t.Errorf("%s: RateLimit-Limit %q, want the per-IP limit %d", tc.name, got, apiparticulier.DefaultIPRateLimit)
+		}
+		if rem, err := strconv.Atoi(a.header.Get("RateLimit-Remaining")); err != nil || rem < 0 || rem >= apiparticulier.DefaultIPRateLimit {
+			t.Errorf("%s: RateLimit-Remaining %q", tc.name, a.header.Get("RateLimit-Remaining"))
+		}
+		reset, err := strconv.ParseInt(a.header.Get("RateLimit-Reset"), 10, 64)
+		if err != nil {
+			t.Errorf("%s: RateLimit-Reset %q is not a Unix time", tc.name, a.header.Get("RateLimit-Reset"))
+			continue
+		}
+		// The per-IP window opened with the first call, at sandboxNow.
+		if at := time.Unix(reset, 0); !at.After(now) || at.After(now.Add(time.Minute)) || reset != sandboxNow.Add(time.Minute).Unix() {
+			t.Errorf("%s: RateLimit-Reset %s (now %s), want the end of the minute-long window, %s", tc.name, at.UTC(), now, sandboxNow.Add(time.Minute))
+		}
+		b.clock.Advance(5 * time.Second)
+	}
+	if st := b.srv.Stats(); st.ByStatus["401"] != 5 || st.ByStatus["403"] != 1 {
+		t.Errorf("by status %v, want five 401s and one 403", st.ByStatus)
+	}
+}
+
+// The per-IP limit counts every call, refused tokens included, before
+// authentication: over it, even a valid token gets 429.
+func TestIPRateLimit(t *testing.T) {
+	t.Parallel()
+	b := setup(t, apiparticulier.Options{IPRateLimit: 3})
+	wantReset := strconv.FormatInt(sandboxNow.Add(time.Minute).Unix(), 10)
+	for i, token := range []string{"not-a-token", apiparticulier.DefaultToken, apiparticulier.BlacklistedToken} {
+		a := b.do(call{path: qfPath, query: dupontSophie(), token: token})
+		if a.status == http.StatusTooManyRequests {
+			t.Fatalf("call %d refused by the limit: %s", i+1, a.body)
+		}
+	}
+	b.clock.Advance(30 * time.Second)
+	a := b.do(call{path: qfPath, query: dupontSophie(), token: apiparticulier.DefaultToken})
+	if a.status != http.StatusTooManyRequests || a.firstError(t).Code != "00429" ||
+		a.header.Get("RateLimit-Limit") != "3" || a.header.Get("RateLimit-Remaining") != "0" || a.header.Get("RateLimit-Reset") != wantReset {
+		t.Fatalf("4th call: %d %s, RateLimit-Limit %q Remaining %q Reset %q (want 3, 0, %s)", a.status, a.body,
+			a.header.Get("RateLimit-Limit"), a.header.Get("RateLimit-Remaining"), a.header.Get("RateLimit-Reset"), wantReset)
+	}
+	if ra, err := strconv.Atoi(a.header.Get("Retry-After")); err != nil || ra <= 0 || ra > 30 {
+		t.Errorf("Retry-After %q, want the 30 s left in the window at most", a.header.Get("Retry-After"))
+	}
+	b.clock.Advance(30 * time.Second)
+	if a := b.do(call{path: qfPath, query: dupontSophie(), token: apiparticulier.DefaultToken}); a.status != http.StatusOK || a.header.Get("RateLimit-Limit") != "20" {
+		t.Errorf("next minute: %d, RateLimit-Limit %q (want the per-token 20)", a.status, a.header.Get("RateLimit-Limit"))
 	}
 }
 
@@ -429,6 +508,12 @@ func TestFranceConnect(t *testing.T) {
 		if a.errorCode() != code {
 			t.Errorf("%s: %d %s, want %s", token, a.status, a.body, code)
 		}
+	}
+
+	// The access token is resolved when the call is authenticated, before
+	// its parameters are checked.
+	if a := b.do(call{path: "/v3/dss/quotient_familial/france_connect", token: "not-a-franceconnect-token"}); a.status != http.StatusUnauthorized || a.errorCode() != "00101" {
+		t.Errorf("unknown token without recipient: %d %s, want 401 00101", a.status, a.body)
 	}
 
 	// A FranceConnect provider of the test's own.

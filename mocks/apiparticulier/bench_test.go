@@ -12,7 +12,7 @@ import (
 // through the whole pipeline (routing, authentication, validation against
 // the contract, handler, self-check of the answer), from the cache or not.
 func benchmarkQuotientFamilial(b *testing.B, header http.Header) {
-	srv := apiparticulier.New(apiparticulier.Options{RateLimit: -1})
+	srv := apiparticulier.New(apiparticulier.Options{RateLimit: -1, IPRateLimit: -1})
 	target := "/v3/dss/quotient_familial/identite?" + dupontSophie().Encode()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -13,13 +13,16 @@
 // # The path of one request
 //
 //	platform.Server (server.go: New wires it)
-//	  -> faults, authenticate (server.go: tokens and scopes), 20 requests
-//	     per second per token, validation against the contract; refusals
-//	     written by writeProblem (errors.go) in the platform's format
+//	  -> faults, 1000 requests per minute per IP address, authenticate
+//	     (server.go: tokens and scopes, or the FranceConnect citizen), 20
+//	     requests per second per token, validation against the contract;
+//	     refusals written by writeProblem (errors.go) in the platform's
+//	     format
 //	  -> dssHandler (dss.go) or franceTravail* (francetravail.go): the
-//	     recipient's SIRET, the identity (identity.go: parameters or
-//	     FranceConnect), trigger identities, the 24 h cache (cache.go), the
-//	     household (dataset.go), the answer rendered from the fixtures
+//	     recipient's SIRET, the identity (identity.go: parameters, or the
+//	     citizen authenticate resolved, read with platform.Principal),
+//	     trigger identities, the 24 h cache (cache.go), the household
+//	     (dataset.go), the answer rendered from the fixtures
 //	  -> the runtime checks the answer against the contract
 //	     (Stats().ResponseViolations) and sends it.
 //
@@ -100,12 +103,13 @@
 // The platform's tokens accepted are Options.Tokens, by default DefaultToken
 // (every operation), RestrictedToken (quotient_familial.identite only:
 // others answer 403 00100), ExpiredToken (401 00103) and BlacklistedToken
-// (401 00105); any other bearer, or none, gets 401 00101. The rate limit, 20
-// requests per second, is per token.
+// (401 00105); any other bearer, or none, gets 401 00101.
 //
 // On the `/france_connect` routes the bearer is a FranceConnect access
-// token, resolved by Options.FranceConnect (an unknown token gets 401
-// 00101). By default the sandbox's FranceConnect tokens are known:
+// token, resolved by Options.FranceConnect when the call is authenticated,
+// before its parameters are checked: an unknown token gets 401 00101, even
+// with a missing recipient. By default the sandbox's FranceConnect tokens
+// are known:
 //
 //	all_cnav, cnaf_qfv2, cnaf_eaje   Georges CNAF (nom d'usage MARTIN), born 2002-01-01
 //	all_fc                           Thomas Delatour (answers Georges' quotient familial, like the platform's sandbox)
@@ -134,13 +138,24 @@
 // the cache; such answers, like first ones, carry `X-Response-Cached: false`
 // and an empty `X-Cache-Expires-in`.
 //
+// # Rate limits
+//
+// As on the platform, two limits apply to every operation:
+// Options.IPRateLimit (1000 requests per minute per client IP address)
+// before authentication, then Options.RateLimit (20 requests per second per
+// token, or per FranceConnect access token). Over either, the answer is 429
+// 00429 with Retry-After. The answers carry RateLimit-Limit,
+// RateLimit-Remaining and RateLimit-Reset, the Unix time (in seconds,
+// rounded up) the window ends, as the platform sends it: the per-token
+// window's on answers to authenticated calls, the per-IP window's on 401
+// and 403 and on the 429 of the per-IP limit. A refused token counts
+// against its IP address only.
+//
 // # Differences with the platform
 //
-// RateLimit-Reset is the seconds until the window ends (the shared
-// runtime's format); the platform sends the Unix time of that end. The 409
-// (00015, the same request still in progress) is documented but never
-// answered. Reset (or POST /_mock/reset) clears the runtime's state, the
-// cache and the households set by SetHousehold.
+// The 409 (00015, the same request still in progress) is documented but
+// never answered. Reset (or POST /_mock/reset) clears the runtime's state,
+// the cache and the households set by SetHousehold.
 //
 // The server starts no goroutine of its own.
 package apiparticulier

@@ -9,14 +9,17 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 // dssHandler serves one CAF/MSA route: `/v3/dss/<benefit>/identite` or
 // `/v3/dss/<benefit>/france_connect`.
 //
-// The runtime has authenticated the caller and checked the request against
+// The runtime has authenticated the caller (on a `/france_connect` route,
+// resolved the citizen: platform.Principal) and checked the request against
 // the contract. The handler then checks the recipient's SIRET, finds who is
-// asked about (parameters, or FranceConnect), fails on purpose for the
+// asked about (parameters, or the citizen), fails on purpose for the
 // sandbox's trigger identities, serves the cache, finds the household and
 // renders the benefit.
 func (s *Server) dssHandler(benefit string, franceConnect bool) http.Handler {
@@ -29,9 +32,11 @@ func (s *Server) dssHandler(benefit string, franceConnect bool) http.Handler {
 		}
 		var id Identity
 		if franceConnect {
-			c, ok := s.opts.FranceConnect(r.Context(), bearer(r))
+			// The runtime's authentication resolved the FranceConnect
+			// access token (authenticate in server.go).
+			c, ok := platform.Principal(r).(Citizen)
 			if !ok {
-				writeError(w, errInvalidToken, 0, "")
+				writeError(w, errInternal, 0, "")
 				return
 			}
 			id = c.Identity()

@@ -173,7 +173,7 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, p platform
 	case platform.KindInvalidRequest:
 		writeError(w, s.invalidRequestKind(r, p), 0, "")
 	case platform.KindUnauthorized:
-		writeError(w, s.tokenErrorKind(r), 0, "")
+		writeError(w, s.tokenErrorKind(r, p.OperationID), 0, "")
 	case platform.KindForbidden:
 		writeError(w, errInsufficientPrivileges, 0, "")
 	case platform.KindRateLimited:

@@ -41,6 +41,9 @@ const (
 	// DefaultRateLimit is the platform's limit: 20 requests per second per
 	// token.
 	DefaultRateLimit = 20
+	// DefaultIPRateLimit is the platform's other limit: 1000 requests per
+	// minute per client IP address, whatever the token.
+	DefaultIPRateLimit = 1000
 	// DefaultCacheTTL is how long the platform keeps an answer.
 	DefaultCacheTTL = 24 * time.Hour
 	// DefaultHistory is how far back, in months, a quotient familial can be
@@ -81,7 +84,8 @@ type Options struct {
 	// Tokens are the platform tokens accepted. Default DefaultTokens().
 	Tokens []Token
 	// FranceConnect resolves the bearer of a `/france_connect` call to the
-	// citizen; false answers 401 (00101). Default: the sandbox citizens of
+	// citizen, when the call is authenticated (before its parameters are
+	// checked); false answers 401 (00101). Default: the sandbox citizens of
 	// fixtures/franceconnect.json (see the package documentation).
 	FranceConnect func(ctx context.Context, accessToken string) (Citizen, bool)
 	// Households are looked up before the sandbox households (an identity
@@ -90,6 +94,10 @@ type Options struct {
 	// RateLimit is the number of requests per second allowed per token;
 	// negative disables the limit. Default DefaultRateLimit.
 	RateLimit int
+	// IPRateLimit is the number of requests per minute allowed per client
+	// IP address, counted before authentication (refused tokens count);
+	// negative disables the limit. Default DefaultIPRateLimit.
+	IPRateLimit int
 	// CacheTTL is how long an answer is served again for the same query.
 	// Default DefaultCacheTTL.
 	CacheTTL time.Duration
@@ -118,6 +126,9 @@ func (o Options) WithDefaults() Options {
 	}
 	if o.RateLimit == 0 {
 		o.RateLimit = DefaultRateLimit
+	}
+	if o.IPRateLimit == 0 {
+		o.IPRateLimit = DefaultIPRateLimit
 	}
 	if o.CacheTTL == 0 {
 		o.CacheTTL = DefaultCacheTTL
@@ -221,29 +232,34 @@ func New(opts Options) *Server {
 		handlers[operationID(b, false)] = s.dssHandler(b, false)
 		handlers[operationID(b, true)] = s.dssHandler(b, true)
 	}
-	rl := platform.RateLimit{}
+	// The platform sends RateLimit-Reset as the Unix time the window ends.
+	var rl, ipRL platform.RateLimit
 	if opts.RateLimit > 0 {
-		rl = platform.RateLimit{Limit: opts.RateLimit, Window: time.Second}
+		rl = platform.RateLimit{Limit: opts.RateLimit, Window: time.Second, ResetFormat: platform.ResetUnix}
+	}
+	if opts.IPRateLimit > 0 {
+		ipRL = platform.RateLimit{Limit: opts.IPRateLimit, Window: time.Minute, ResetFormat: platform.ResetUnix}
 	}
 	s.rt = platform.New(platform.Config{
-		Name:         Name,
-		Contract:     apiparticuliercontract.Spec(),
-		Operations:   handlers,
-		Errors:       s.writeProblem,
-		Authenticate: s.authenticate,
-		RateLimit:    rl,
-		Now:          opts.Now,
-		Seed:         opts.Seed,
-		OnReset:      s.resetState,
-		Logger:       opts.Logger,
-		Registry:     opts.Registry,
+		Name:             Name,
+		Contract:         apiparticuliercontract.Spec(),
+		Operations:       handlers,
+		Errors:           s.writeProblem,
+		AuthenticateFunc: s.authenticate,
+		RateLimit:        rl,
+		IPRateLimit:      ipRL,
+		Now:              opts.Now,
+		Seed:             opts.Seed,
+		OnReset:          s.resetState,
+		Logger:           opts.Logger,
+		Registry:         opts.Registry,
 	})
 	return s
 }
 
 // ServeHTTP implements http.Handler: the runtime's pipeline (control API
-// under /_mock/, faults, authentication, rate limit, validation), then the
-// operation's handler.
+// under /_mock/, faults, per-IP rate limit, authentication, per-token rate
+// limit, validation), then the operation's handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.rt.ServeHTTP(w, r)
 }
@@ -317,24 +333,40 @@ func bearer(r *http.Request) string {
 	return strings.TrimSpace(tok)
 }
 
-// authenticate is the runtime's Config.Authenticate. The `/france_connect`
-// routes only need a bearer here: their handler asks FranceConnect who it
-// is (401 when nobody).
-func (s *Server) authenticate(r *http.Request, operationID string) (string, *platform.Problem) {
+// compile-time check: authenticate is the runtime's AuthenticateFunc.
+var _ func(*http.Request, string) (string, any, *platform.Problem) = (*Server)(nil).authenticate
+
+// authenticate is the runtime's Config.AuthenticateFunc. On the
+// `/france_connect` routes the bearer is a FranceConnect access token:
+// Options.FranceConnect resolves it to the Citizen, the principal the
+// handler reads with platform.Principal, or it is refused (401 00101). On
+// the other routes it is a platform token, checked for expiry, blacklisting
+// and scope. The rate-limit key is the bearer.
+func (s *Server) authenticate(r *http.Request, operationID string) (string, any, *platform.Problem) {
 	tok := bearer(r)
 	if tok == "" {
-		return "", &platform.Problem{Kind: platform.KindUnauthorized, Detail: "No bearer token."}
+		return "", nil, &platform.Problem{Kind: platform.KindUnauthorized, Detail: "No bearer token."}
 	}
-	if strings.HasSuffix(operationID, ".france_connect") {
-		return "fc:" + tok, nil
+	if isFranceConnect(operationID) {
+		c, ok := s.opts.FranceConnect(r.Context(), tok)
+		if !ok {
+			return "", nil, &platform.Problem{Kind: platform.KindUnauthorized, Detail: "FranceConnect does not know the access token."}
+		}
+		return "fc:" + tok, c, nil
 	}
 	switch k, ok := s.checkToken(tok); {
 	case !ok:
-		return "", &platform.Problem{Kind: platform.KindUnauthorized, Detail: "The token is unknown, expired or blacklisted."}
+		return "", nil, &platform.Problem{Kind: platform.KindUnauthorized, Detail: "The token is unknown, expired or blacklisted."}
 	case k.Scopes != nil && !slices.Contains(k.Scopes, operationID):
-		return "", &platform.Problem{Kind: platform.KindForbidden, Detail: "The token may not call this operation."}
+		return "", nil, &platform.Problem{Kind: platform.KindForbidden, Detail: "The token may not call this operation."}
 	}
-	return "token:" + tok, nil
+	return "token:" + tok, nil, nil
+}
+
+// isFranceConnect reports whether an operation is a `/france_connect`
+// route, whose bearer is a FranceConnect access token.
+func isFranceConnect(operationID string) bool {
+	return strings.HasSuffix(operationID, ".france_connect")
 }
 
 // checkToken returns the token if it is known, unexpired and not
@@ -347,11 +379,12 @@ func (s *Server) checkToken(tok string) (Token, bool) {
 	return t, true
 }
 
-// tokenErrorKind says why the bearer of r was refused.
-func (s *Server) tokenErrorKind(r *http.Request) errorKind {
+// tokenErrorKind says why the bearer of r was refused by operationID: a
+// FranceConnect access token is only ever unknown.
+func (s *Server) tokenErrorKind(r *http.Request, operationID string) errorKind {
 	t, ok := s.tokens[bearer(r)]
 	switch {
-	case !ok:
+	case !ok, isFranceConnect(operationID):
 		return errInvalidToken
 	case t.Blacklisted:
 		return errBlacklistedToken
