@@ -15,6 +15,7 @@ import (
 	"github.com/relais-dev/relais/connectors/coffrefort"
 	"github.com/relais-dev/relais/gateway/api"
 	"github.com/relais-dev/relais/gateway/delivery"
+	"github.com/relais-dev/relais/gateway/mandate"
 )
 
 // Config is the whole gateway configuration: one YAML file, with
@@ -34,6 +35,8 @@ type Config struct {
 	Queue QueueConfig `yaml:"queue"`
 	// Connectors configures each destination; an absent one is disabled.
 	Connectors ConnectorsConfig `yaml:"connectors"`
+	// Mandates enables the mandates API (/v1/mandates).
+	Mandates MandatesConfig `yaml:"mandates"`
 	// Log sets the log level and format.
 	Log LogConfig `yaml:"log"`
 }
@@ -58,6 +61,17 @@ type EncryptionConfig struct {
 	Keys connectors.Secret `yaml:"keys"`
 	// ActiveKey names the key that seals new data. Default: the first.
 	ActiveKey string `yaml:"active_key"`
+}
+
+// MandatesConfig configures mandates held by professionals for a person.
+type MandatesConfig struct {
+	// PersonKey keys the HMAC that turns a person's identity traits into
+	// the opaque reference used to find their mandates (person_ref): at
+	// least 32 bytes, and never rotated, since a new key changes every
+	// reference. Empty (the default) disables the mandates API, which then
+	// answers 503 mandates_not_configured. Env RELAIS_MANDATES_PERSON_KEY
+	// overrides it.
+	PersonKey connectors.Secret `yaml:"person_key"`
 }
 
 // QueueConfig tunes River.
@@ -151,6 +165,8 @@ func (c Config) Validate() error {
 		return errors.New("store.dsn: is required")
 	case c.Encryption.Keys == "":
 		return errors.New("encryption.keys: is required (or set RELAIS_ENCRYPTION_KEYS)")
+	case c.Mandates.PersonKey != "" && len(c.Mandates.PersonKey) < mandate.MinPersonKey:
+		return fmt.Errorf("mandates.person_key: must be at least %d bytes", mandate.MinPersonKey)
 	case c.Queue.Workers < 1 || c.Queue.Workers > 10000:
 		return errors.New("queue.workers: must be between 1 and 10000")
 	case c.Queue.RescueAfter <= c.Queue.JobTimeout:
@@ -192,7 +208,8 @@ func LoadConfig(path string) (Config, error) {
 }
 
 // ApplyEnv overrides c with RELAIS_LISTEN, RELAIS_STORE_DRIVER,
-// RELAIS_STORE_DSN, RELAIS_ENCRYPTION_KEYS and RELAIS_LOG_LEVEL when set.
+// RELAIS_STORE_DSN, RELAIS_ENCRYPTION_KEYS, RELAIS_MANDATES_PERSON_KEY and
+// RELAIS_LOG_LEVEL when set.
 func (c Config) ApplyEnv(getenv func(string) string) Config {
 	set := func(dst *string, name string) {
 		if v := strings.TrimSpace(getenv(name)); v != "" {
@@ -205,6 +222,9 @@ func (c Config) ApplyEnv(getenv func(string) string) Config {
 	set(&dsn, "RELAIS_STORE_DSN")
 	set(&keys, "RELAIS_ENCRYPTION_KEYS")
 	c.Store.DSN, c.Encryption.Keys = connectors.Secret(dsn), connectors.Secret(keys)
+	personKey := string(c.Mandates.PersonKey)
+	set(&personKey, "RELAIS_MANDATES_PERSON_KEY")
+	c.Mandates.PersonKey = connectors.Secret(personKey)
 	set(&c.Log.Level, "RELAIS_LOG_LEVEL")
 	return c
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/relais-dev/relais/connectors/coffrefort"
 	"github.com/relais-dev/relais/gateway/api"
 	"github.com/relais-dev/relais/gateway/delivery"
+	"github.com/relais-dev/relais/gateway/mandate"
 	"github.com/relais-dev/relais/gateway/store"
 	"github.com/relais-dev/relais/gateway/vault"
 	"github.com/relais-dev/relais/mapping"
@@ -111,8 +112,16 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	g.periodic = []*river.PeriodicJob{sealJob}
 
 	deps.Registry.MustRegister(&queueCollector{store: st, desc: queueDesc})
+	var mandates *mandate.Service
+	if cfg.Mandates.PersonKey != "" {
+		mandates, err = mandate.NewService(st, mandate.Config{PersonKey: []byte(cfg.Mandates.PersonKey.Reveal()), Now: deps.Now})
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("mandates: %w", err)
+		}
+	}
 	g.api = api.New(cfg.API, api.Deps{
-		Store: st, Connectors: conns, WorkersRunning: g.running.Load,
+		Store: st, Connectors: conns, Mandates: mandates, WorkersRunning: g.running.Load,
 		Registry: deps.Registry, Logger: deps.Logger, Now: deps.Now,
 	})
 	return g, nil

@@ -12,7 +12,7 @@ import (
 
 func runAPIKey(ctx context.Context, args []string, e env) error {
 	if len(args) == 0 {
-		return errors.New("usage: relais apikey create|list|revoke --config FILE --tenant NAME [--name NAME] [--id KEY_ID]")
+		return errors.New("usage: relais apikey create|list|revoke --config FILE (--tenant NAME | --admin) [--name NAME] [--id KEY_ID]")
 	}
 	sub := args[0]
 	fs := newFlagSet("apikey "+sub, e)
@@ -20,8 +20,15 @@ func runAPIKey(ctx context.Context, args []string, e env) error {
 	tenant := fs.String("tenant", "", "tenant name")
 	name := fs.String("name", "default", "key name (create)")
 	id := fs.String("id", "", "key id (revoke)")
+	admin := fs.Bool("admin", false, "manage admin keys, which belong to no tenant (no --tenant)")
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
+	}
+	if *admin {
+		if *tenant != "" {
+			return errors.New("--admin and --tenant exclude each other: an admin key belongs to no tenant")
+		}
+		return runAdminKey(ctx, sub, *configPath, *name, *id, e)
 	}
 	if *tenant == "" {
 		return errors.New("--tenant NAME is required")

@@ -32,6 +32,7 @@ func commands() []command {
 		{"mocks", "mocks [--listen HOST] [--faults FILE]   run every mock platform", runMocks},
 		{"contracts", "contracts verify|diff [--target NAME=URL ...]   check platforms (or our mocks) against their contracts", runContracts},
 		{"migrate", "migrate --config FILE          apply pending database migrations", runMigrate},
+		{"tenant", "tenant create|list --config FILE [NAME]   create and list tenants", runTenant},
 		{"apikey", "apikey create|list|revoke ...  manage tenants' API keys", runAPIKey},
 		{"journal", "journal verify --config FILE   check the journal's hash chain", runJournal},
 		{"bench", "bench deliver [flags]          measure end-to-end delivery throughput", runBench},

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -76,6 +77,10 @@ func startSandbox(ctx context.Context, opts sandboxOptions) (sb *sandbox, err er
 	if err != nil {
 		return nil, err
 	}
+	personKey, err := sandboxPersonKey(filepath.Join(opts.DataDir, "person-key"))
+	if err != nil {
+		return nil, err
+	}
 	sb = &sandbox{}
 	defer func() {
 		if err != nil {
@@ -102,6 +107,7 @@ func startSandbox(ctx context.Context, opts sandboxOptions) (sb *sandbox, err er
 		Listen:     opts.Listen,
 		Store:      gateway.StoreConfig{Driver: "sqlite", DSN: connectors.Secret(filepath.Join(opts.DataDir, "relais.db"))},
 		Encryption: gateway.EncryptionConfig{Keys: connectors.Secret(keys)},
+		Mandates:   gateway.MandatesConfig{PersonKey: connectors.Secret(personKey)},
 		Connectors: gateway.ConnectorsConfig{Coffrefort: &coffrefort.Config{
 			BaseURL: safe.URL, ClientID: mockcoffrefort.DefaultClientID, ClientSecret: mockcoffrefort.DefaultClientSecret,
 		}},
@@ -137,18 +143,30 @@ func startSandbox(ctx context.Context, opts sandboxOptions) (sb *sandbox, err er
 // sandboxKeys reads the sandbox's encryption keys, generating them on
 // first run, so its store stays readable across restarts.
 func sandboxKeys(path string) (string, error) {
+	return sandboxSecret(path, "encryption keys", func() string { return vault.GenerateKeySpec("sandbox1") })
+}
+
+// sandboxPersonKey reads the key of the sandbox's person references
+// (mandates), generating it on first run: a new key would change every
+// reference already handed out.
+func sandboxPersonKey(path string) (string, error) {
+	return sandboxSecret(path, "person-reference key", func() string { return rand.Text() + rand.Text() })
+}
+
+// sandboxSecret reads the secret kept in path, or generates and keeps one.
+func sandboxSecret(path, what string, generate func() string) (string, error) {
 	raw, err := os.ReadFile(path)
 	if err == nil {
 		return strings.TrimSpace(string(raw)), nil
 	}
 	if !errors.Is(err, os.ErrNotExist) {
-		return "", fmt.Errorf("reading sandbox keys: %w", err)
+		return "", fmt.Errorf("reading the sandbox's %s: %w", what, err)
 	}
-	spec := vault.GenerateKeySpec("sandbox1")
-	if err := os.WriteFile(path, []byte(spec+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("writing sandbox keys: %w", err)
+	secret := generate()
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("writing the sandbox's %s: %w", what, err)
 	}
-	return spec, nil
+	return secret, nil
 }
 
 // Stop stops the gateway, then the mocks. It is idempotent.

@@ -61,6 +61,26 @@ func TestSandbox(t *testing.T) {
 		t.Fatalf("the printed example was answered HTTP %d", resp.StatusCode)
 	}
 
+	// The sandbox's mandates API is on: a professional records an
+	// in-person mandate and gets the person's opaque reference back.
+	mandateBody := `{"professional":{"id":"pro-1","name":"Camille Martin"},"person":{"family_name":"Lefèvre","given_names":"Zoé","birth_date":"1948-03-14","sex":"female","birth_country":"99134"},"demarches":["social"],"duration_days":31,"consent_method":"in_person","attestation_sha256":"` + strings.Repeat("ab", 32) + `"}`
+	req, _ = http.NewRequestWithContext(ctx, http.MethodPost, sb.baseURL+"/v1/mandates", strings.NewReader(mandateBody))
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("creating a mandate: %v", err)
+	}
+	var created struct {
+		Status    string `json:"status"`
+		PersonRef string `json:"person_ref"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || created.Status != "active" || created.PersonRef == "" {
+		t.Fatalf("creating a mandate in the sandbox: HTTP %d, %+v", resp.StatusCode, created)
+	}
+
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, sb.baseURL+"/v1/submissions/"+accepted.ID, nil)

@@ -25,6 +25,7 @@ import (
 	"github.com/relais-dev/relais/connectors/clock"
 	"github.com/relais-dev/relais/gateway/api"
 	"github.com/relais-dev/relais/gateway/delivery"
+	"github.com/relais-dev/relais/gateway/mandate"
 	"github.com/relais-dev/relais/gateway/store"
 	"github.com/relais-dev/relais/gateway/store/storetest"
 )
@@ -166,6 +167,7 @@ type bundle struct {
 	coffre     *fakeConnector
 	archiviste *fakeConnector
 	worker     *delivery.Worker
+	mandates   *mandate.Service
 	workersUp  *atomic.Bool
 	a, b       tenant
 
@@ -201,8 +203,9 @@ func setupWith(tb testing.TB, opts options) *bundle {
 	if opts.wrap != nil {
 		apiStore = opts.wrap(s)
 	}
+	bnd.mandates = newMandates(tb, s, bnd.clock.Now)
 	bnd.server = api.New(api.Config{MaxDocumentSize: maxDocument}, api.Deps{
-		Store: apiStore, Connectors: registry, WorkersRunning: bnd.workersUp.Load,
+		Store: apiStore, Connectors: registry, WorkersRunning: bnd.workersUp.Load, Mandates: bnd.mandates,
 		Registry: bnd.reg, Logger: logger, Now: bnd.clock.Now,
 	})
 	bnd.srv = httptest.NewServer(bnd.server)

@@ -392,6 +392,12 @@ func TestOpenAPIConformance(t *testing.T) {
 		wantProblem(t, broken.do(t, c), http.StatusInternalServerError, "internal_error")
 	}
 
+	// Mandates: every operation and status (mandates_test.go).
+	bnd.exerciseMandates(t)
+
+	// Administration, and admin keys on tenant routes (admin_test.go).
+	bnd.exerciseAdmin(t)
+
 	// Every documented response was seen, but those no test can cause.
 	unreachable := map[string]string{
 		"GET /metrics 500":         "the registry never fails to gather",

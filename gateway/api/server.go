@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/relais-dev/relais/connectors"
+	"github.com/relais-dev/relais/gateway/mandate"
 	"github.com/relais-dev/relais/gateway/store"
 )
 
@@ -32,6 +33,7 @@ type Store interface {
 	GetDelivery(ctx context.Context, tenantID, id string) (store.Delivery, error)
 	ReplayDelivery(ctx context.Context, tenantID, apiKeyID, deliveryID string) (store.Delivery, error)
 	Ready(ctx context.Context) error
+	AdminStore
 }
 
 var _ Store = (*store.Store)(nil)
@@ -72,9 +74,12 @@ type Deps struct {
 	Connectors Connectors
 	// WorkersRunning reports whether the delivery workers run, for /readyz.
 	WorkersRunning func() bool
-	Registry       *prometheus.Registry
-	Logger         *slog.Logger
-	Now            func() time.Time
+	// Mandates serves /v1/mandates and /v1/journal/mandates; when nil
+	// those routes answer 500 and log why.
+	Mandates *mandate.Service
+	Registry *prometheus.Registry
+	Logger   *slog.Logger
+	Now      func() time.Time
 }
 
 // Server serves the API.
@@ -85,6 +90,7 @@ type Server struct {
 	mux     *http.ServeMux
 	metrics *httpMetrics
 	auth    authCache
+	admins  adminAuthCache
 	routes  []string
 	// unmatched answers requests no route matches: 404, or 405 when the
 	// path exists with another method.
@@ -117,6 +123,19 @@ func New(cfg Config, deps Deps) *Server {
 	s.handle("GET /v1/deliveries/{id}", s.authenticated(s.getDelivery))
 	s.handle("POST /v1/deliveries/{id}/replay", s.authenticated(s.replayDelivery))
 	s.handle("GET /v1/connectors", s.authenticated(s.listConnectors))
+	s.handle("POST /v1/admin/tenants", s.adminOnly(s.createTenant))
+	s.handle("GET /v1/admin/tenants", s.adminOnly(s.listTenants))
+	s.handle("POST /v1/admin/tenants/{tenant}/keys", s.adminOnly(s.createTenantKey))
+	s.handle("GET /v1/admin/tenants/{tenant}/keys", s.adminOnly(s.listTenantKeys))
+	s.handle("DELETE /v1/admin/tenants/{tenant}/keys/{id}", s.adminOnly(s.revokeTenantKey))
+	s.handle("POST /v1/mandates", s.authenticated(s.withMandates(s.createMandate)))
+	s.handle("GET /v1/mandates", s.authenticated(s.withMandates(s.listMandates)))
+	s.handle("GET /v1/mandates/{id}", s.authenticated(s.withMandates(s.getMandate)))
+	s.handle("DELETE /v1/mandates/{id}", s.authenticated(s.withMandates(s.revokeMandate)))
+	s.handle("POST /v1/mandates/{id}/confirm", s.authenticated(s.withMandates(s.confirmMandate)))
+	s.handle("POST /v1/mandates/{id}/renew", s.authenticated(s.withMandates(s.renewMandate)))
+	s.handle("POST /v1/mandates/{id}/transfer", s.authenticated(s.withMandates(s.transferMandate)))
+	s.handle("GET /v1/journal/mandates", s.authenticated(s.withMandates(s.mandateJournal)))
 	s.unmatched = s.instrument("unmatched", s.errorHandler(s.noRoute))
 	return s
 }
@@ -224,16 +243,9 @@ const authCacheMax = 10000
 
 func (s *Server) authenticated(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		header := r.Header.Get("Authorization")
-		scheme, token, ok := strings.Cut(header, " ")
-		if header == "" {
-			return &Error{Status: http.StatusUnauthorized, Code: "unauthenticated", Title: "Unauthenticated",
-				Detail: "Send your API key as Authorization: Bearer <key>."}
-		}
-		token = strings.TrimSpace(token)
-		if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-			return &Error{Status: http.StatusUnauthorized, Code: "invalid_authorization", Title: "Unauthenticated",
-				Detail: "The Authorization header must be: Bearer <key>."}
+		token, err := bearerToken(r)
+		if err != nil {
+			return err
 		}
 		key, err := s.lookupKey(r.Context(), token)
 		if err != nil {
@@ -255,8 +267,8 @@ func (s *Server) lookupKey(ctx context.Context, token string) (store.APIKey, err
 	}
 	key, err := s.deps.Store.Authenticate(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
-		return store.APIKey{}, &Error{Status: http.StatusUnauthorized, Code: "invalid_api_key", Title: "Unauthenticated",
-			Detail: "This API key is unknown or revoked."}
+		// An admin key is refused here: it manages, it reads no data.
+		return store.APIKey{}, s.unknownTenantKey(ctx, token)
 	} else if err != nil {
 		return store.APIKey{}, fmt.Errorf("authenticating: %w", err)
 	}

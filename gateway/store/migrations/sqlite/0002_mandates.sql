@@ -1,0 +1,57 @@
+-- Relais schema, version 2 (SQLite): mandates, their journal index, the SMS
+-- outbox, FranceConnect consents. Times are Unix microseconds. The person's
+-- identity traits and phone are sealed (person_key_id, person); everything
+-- else names the person by person_ref, a keyed hash.
+CREATE TABLE relais_mandates (
+    id                 TEXT PRIMARY KEY,
+    tenant_id          TEXT NOT NULL REFERENCES relais_tenants (id),
+    professional_id    TEXT NOT NULL,
+    professional_name  TEXT NOT NULL,
+    person_ref         TEXT NOT NULL,
+    person_key_id      TEXT NOT NULL,
+    person             BLOB NOT NULL,
+    demarches          TEXT NOT NULL,
+    duration_days      INTEGER NOT NULL,
+    consent_method     TEXT NOT NULL,
+    attestation_sha256 TEXT NOT NULL,
+    status             TEXT NOT NULL,
+    code_hash          BLOB,
+    code_attempts      INTEGER NOT NULL DEFAULT 0,
+    code_expires_at    INTEGER,
+    created_at         INTEGER NOT NULL,
+    expires_at         INTEGER NOT NULL,
+    confirmed_at       INTEGER,
+    revoked_at         INTEGER,
+    version            INTEGER NOT NULL
+);
+CREATE INDEX relais_mandates_person ON relais_mandates (tenant_id, person_ref, created_at);
+
+-- Which journal entries concern which person and mandate.
+CREATE TABLE relais_mandate_journal (
+    seq        INTEGER PRIMARY KEY REFERENCES relais_journal (seq),
+    tenant_id  TEXT NOT NULL,
+    person_ref TEXT NOT NULL,
+    mandate_id TEXT NOT NULL
+);
+CREATE INDEX relais_mandate_journal_person ON relais_mandate_journal (tenant_id, person_ref, seq);
+
+CREATE TABLE relais_sms_outbox (
+    id         TEXT PRIMARY KEY,
+    tenant_id  TEXT NOT NULL,
+    mandate_id TEXT NOT NULL,
+    key_id     TEXT NOT NULL,
+    message    BLOB NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX relais_sms_outbox_tenant ON relais_sms_outbox (tenant_id, created_at);
+
+CREATE TABLE relais_consents (
+    id         TEXT PRIMARY KEY,
+    tenant_id  TEXT NOT NULL REFERENCES relais_tenants (id),
+    person_ref TEXT NOT NULL,
+    categories TEXT NOT NULL,
+    platforms  TEXT NOT NULL,
+    granted_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+);
+CREATE INDEX relais_consents_person ON relais_consents (tenant_id, person_ref, granted_at);
