@@ -15,6 +15,7 @@ import (
 	"github.com/relais-dev/relais/connectors/coffrefort"
 	"github.com/relais-dev/relais/gateway/api"
 	"github.com/relais-dev/relais/gateway/delivery"
+	"github.com/relais-dev/relais/gateway/identity/oidc"
 	"github.com/relais-dev/relais/gateway/mandate"
 )
 
@@ -39,6 +40,34 @@ type Config struct {
 	Mandates MandatesConfig `yaml:"mandates"`
 	// Log sets the log level and format.
 	Log LogConfig `yaml:"log"`
+	// Identity configures browser sign-in (/auth, /compte); without
+	// providers those routes are off.
+	Identity IdentityConfig `yaml:"identity"`
+}
+
+// IdentityConfig configures the OpenID Providers people sign in with and
+// their browser sessions.
+type IdentityConfig struct {
+	// Providers are the relying parties, one per provider; their Name routes
+	// /auth/{name}/login. Default: none (sign-in off).
+	Providers []oidc.Config `yaml:"providers"`
+	// SessionTTL caps every browser session (each lives as long as its
+	// provider's own session within it). Default 12h.
+	SessionTTL time.Duration `yaml:"session_ttl"`
+	// SecureCookies sets Secure on the session and login cookies. Default
+	// true; only the sandbox, on plain HTTP over loopback, turns it off.
+	SecureCookies *bool `yaml:"secure_cookies"`
+	// Tenant is the name of the tenant FranceConnect consents are recorded
+	// for. Default "demo". Consents are keyed by person references under
+	// mandates.person_key, which sign-in therefore requires.
+	Tenant string `yaml:"tenant"`
+	// EncryptionKeyFile is the JWK Set of Relais' private decryption keys
+	// (FranceConnect+); their public halves are served at
+	// /.well-known/jwks.json. Default: none.
+	EncryptionKeyFile string `yaml:"encryption_key_file"`
+	// ConsentTTL is how long a consent given at a FranceConnect login
+	// lasts. Default 24h.
+	ConsentTTL time.Duration `yaml:"consent_ttl"`
 }
 
 // StoreConfig selects the database.
@@ -150,6 +179,22 @@ func (c Config) WithDefaults() Config {
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
+	for i, p := range c.Identity.Providers {
+		c.Identity.Providers[i] = p.WithDefaults()
+	}
+	if c.Identity.SessionTTL == 0 {
+		c.Identity.SessionTTL = 12 * time.Hour
+	}
+	if c.Identity.SecureCookies == nil {
+		t := true
+		c.Identity.SecureCookies = &t
+	}
+	if c.Identity.Tenant == "" {
+		c.Identity.Tenant = "demo"
+	}
+	if c.Identity.ConsentTTL == 0 {
+		c.Identity.ConsentTTL = 24 * time.Hour
+	}
 	if c.Log.Format == "" {
 		c.Log.Format = "text"
 	}
@@ -183,6 +228,32 @@ func (c Config) Validate() error {
 		if err := c.Connectors.Coffrefort.Validate(); err != nil {
 			return connectors.PrefixConfigError("connectors.coffrefort", err)
 		}
+	}
+	return c.Identity.validate(c.Mandates.PersonKey)
+}
+
+func (c IdentityConfig) validate(personKey connectors.Secret) error {
+	if len(c.Providers) == 0 {
+		return nil
+	}
+	names := map[string]bool{}
+	for i, p := range c.Providers {
+		if err := p.Validate(); err != nil {
+			return fmt.Errorf("identity.providers[%d]: %w", i, err)
+		}
+		if names[p.Name] {
+			return fmt.Errorf("identity.providers[%d].name: %q is used twice", i, p.Name)
+		}
+		names[p.Name] = true
+	}
+	if len(personKey) < mandate.MinPersonKey {
+		return errors.New("mandates.person_key: is required with identity.providers (consents are keyed by person references)")
+	}
+	if c.SessionTTL < time.Minute {
+		return errors.New("identity.session_ttl: must be at least 1m")
+	}
+	if c.ConsentTTL < time.Minute {
+		return errors.New("identity.consent_ttl: must be at least 1m")
 	}
 	return nil
 }

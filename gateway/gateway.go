@@ -20,6 +20,8 @@ import (
 	"github.com/relais-dev/relais/connectors/coffrefort"
 	"github.com/relais-dev/relais/gateway/api"
 	"github.com/relais-dev/relais/gateway/delivery"
+	"github.com/relais-dev/relais/gateway/identity/oidc"
+	"github.com/relais-dev/relais/gateway/identity/web"
 	"github.com/relais-dev/relais/gateway/mandate"
 	"github.com/relais-dev/relais/gateway/store"
 	"github.com/relais-dev/relais/gateway/vault"
@@ -36,17 +38,24 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Connectors replaces the registry built from the configuration.
 	Connectors *connectors.Registry
+	// Listener, when set, is where Start serves instead of listening on
+	// cfg.Listen (the sandbox listens first to know its callback URLs).
+	// Start takes ownership of it.
+	Listener net.Listener
 }
 
 // Gateway is a running Relais server.
 type Gateway struct {
-	cfg      Config
-	logger   *slog.Logger
-	now      func() time.Time
-	reg      *prometheus.Registry
-	store    *store.Store
-	conns    *connectors.Registry
-	api      *api.Server
+	cfg    Config
+	logger *slog.Logger
+	now    func() time.Time
+	reg    *prometheus.Registry
+	store  *store.Store
+	conns  *connectors.Registry
+	api    *api.Server
+	// handler is the API with the browser sign-in routes beside it.
+	handler  http.Handler
+	preset   net.Listener
 	mappings *engine.Catalog
 	workers  *river.Workers
 	periodic []*river.PeriodicJob
@@ -124,6 +133,20 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 		Store: st, Connectors: conns, Mandates: mandates, WorkersRunning: g.running.Load,
 		Registry: deps.Registry, Logger: deps.Logger, Now: deps.Now,
 	})
+	g.handler, g.preset = g.api, deps.Listener
+	if len(cfg.Identity.Providers) > 0 {
+		signin, err := newSignIn(ctx, cfg, st, deps)
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
+		mux := http.NewServeMux()
+		for _, p := range web.Paths() {
+			mux.Handle(p, signin)
+		}
+		mux.Handle("/", g.api)
+		g.handler = mux
+	}
 	return g, nil
 }
 
@@ -160,8 +183,9 @@ func (g *Gateway) Mappings() *engine.Catalog { return g.mappings }
 // Store returns the gateway's store.
 func (g *Gateway) Store() *store.Store { return g.store }
 
-// Handler returns the HTTP API.
-func (g *Gateway) Handler() http.Handler { return g.api }
+// Handler returns the HTTP API, with the browser sign-in routes when
+// identity providers are configured.
+func (g *Gateway) Handler() http.Handler { return g.handler }
 
 // Addr returns the address the API listens on, once started.
 func (g *Gateway) Addr() string {
@@ -202,13 +226,15 @@ func (g *Gateway) Start(ctx context.Context, listen bool) error {
 	if !listen {
 		return nil
 	}
-	ln, err := net.Listen("tcp", g.cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", g.cfg.Listen, err)
+	ln := g.preset
+	if ln == nil {
+		if ln, err = net.Listen("tcp", g.cfg.Listen); err != nil {
+			return fmt.Errorf("listening on %s: %w", g.cfg.Listen, err)
+		}
 	}
 	g.listener = ln
 	g.httpServer = &http.Server{
-		Handler:           g.api,
+		Handler:           g.handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       5 * time.Minute,
 		IdleTimeout:       2 * time.Minute,
@@ -269,4 +295,47 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, state := range rivertype.JobStates() {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, float64(depth[string(state)]), string(state))
 	}
+}
+
+// consentStore is what sign-in needs of the store.
+var _ web.ConsentStore = (*store.Store)(nil)
+
+// newSignIn builds one relying party per configured provider (running
+// their discovery) and the browser routes over them.
+func newSignIn(ctx context.Context, cfg Config, st *store.Store, deps Deps) (*web.Handler, error) {
+	ic := cfg.Identity
+	var keys *oidc.DecryptionKeys
+	if ic.EncryptionKeyFile != "" {
+		k, err := oidc.LoadDecryptionKeys(ic.EncryptionKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("identity.encryption_key_file: %w", err)
+		}
+		keys = k
+	}
+	pending := oidc.NewMemoryPending(0, 0, deps.Now)
+	rps := make([]*oidc.RelyingParty, 0, len(ic.Providers))
+	for i, pc := range ic.Providers {
+		pc.SecureCookie = pc.SecureCookie || *ic.SecureCookies
+		rp, err := oidc.New(ctx, pc, oidc.Options{Pending: pending, Now: deps.Now, Keys: keys})
+		if err != nil {
+			return nil, fmt.Errorf("identity.providers[%d] (%s): %w", i, pc.Name, err)
+		}
+		rps = append(rps, rp)
+	}
+	tenant := ic.Tenant
+	h, err := web.New(web.Config{SessionTTL: ic.SessionTTL, Secure: *ic.SecureCookies, ConsentTTL: ic.ConsentTTL}, web.Deps{
+		Providers: rps, Keys: keys, Consents: st, PersonKey: []byte(cfg.Mandates.PersonKey.Reveal()),
+		Tenant: func(ctx context.Context) (string, error) {
+			t, err := st.TenantByName(ctx, tenant)
+			if err != nil {
+				return "", fmt.Errorf("finding tenant %q: %w", tenant, err)
+			}
+			return t.ID, nil
+		},
+		Logger: deps.Logger.With(slog.String("component", "signin")), Now: deps.Now,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("identity: %w", err)
+	}
+	return h, nil
 }

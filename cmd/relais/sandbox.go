@@ -7,16 +7,23 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/coffrefort"
 	"github.com/relais-dev/relais/gateway"
+	rpoidc "github.com/relais-dev/relais/gateway/identity/oidc"
 	"github.com/relais-dev/relais/gateway/vault"
+	"github.com/relais-dev/relais/mocks"
 	mockcoffrefort "github.com/relais-dev/relais/mocks/coffrefort"
+	"github.com/relais-dev/relais/mocks/idp"
+	mockoidc "github.com/relais-dev/relais/mocks/oidc"
 	"github.com/relais-dev/relais/mocks/platform"
 )
 
@@ -65,6 +72,8 @@ type sandboxOptions struct {
 type sandbox struct {
 	gateway *gateway.Gateway
 	mocks   []startedMock
+	// idps are the mock OpenID Providers people sign in with.
+	idps    []*mocks.Running
 	apiKey  string
 	baseURL string
 }
@@ -103,8 +112,22 @@ func startSandbox(ctx context.Context, opts sandboxOptions) (sb *sandbox, err er
 		return nil, errors.New("the catalog has no coffrefort mock")
 	}
 
+	// The gateway's address comes first: the identity providers' clients
+	// are registered with its callback URLs.
+	ln, err := net.Listen("tcp", opts.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", opts.Listen, err)
+	}
+	sb.baseURL = "http://" + ln.Addr().String()
+	providers, err := sb.startIdentityProviders(sb.baseURL)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	insecure := false // plain HTTP on loopback: no Secure cookies
 	cfg := gateway.Config{
 		Listen:     opts.Listen,
+		Identity:   gateway.IdentityConfig{Providers: providers, SecureCookies: &insecure},
 		Store:      gateway.StoreConfig{Driver: "sqlite", DSN: connectors.Secret(filepath.Join(opts.DataDir, "relais.db"))},
 		Encryption: gateway.EncryptionConfig{Keys: connectors.Secret(keys)},
 		Mandates:   gateway.MandatesConfig{PersonKey: connectors.Secret(personKey)},
@@ -112,8 +135,9 @@ func startSandbox(ctx context.Context, opts sandboxOptions) (sb *sandbox, err er
 			BaseURL: safe.URL, ClientID: mockcoffrefort.DefaultClientID, ClientSecret: mockcoffrefort.DefaultClientSecret,
 		}},
 	}
-	g, err := gateway.New(ctx, cfg, gateway.Deps{Logger: opts.Logger})
+	g, err := gateway.New(ctx, cfg, gateway.Deps{Logger: opts.Logger, Listener: ln})
 	if err != nil {
+		ln.Close()
 		return nil, err
 	}
 	sb.gateway = g
@@ -177,6 +201,10 @@ func (sb *sandbox) Stop(ctx context.Context) error {
 	}
 	errs = append(errs, stopMocks(ctx, sb.mocks))
 	sb.mocks = nil
+	for _, r := range sb.idps {
+		errs = append(errs, r.Stop(ctx))
+	}
+	sb.idps = nil
 	return errors.Join(errs...)
 }
 
@@ -203,6 +231,12 @@ func (sb *sandbox) printWelcome(w io.Writer) {
 	for _, m := range sb.mocks {
 		fmt.Fprintf(w, "  %-20s  %s   (pilotage : %s/_mock/faults)\n", m.Name, m.URL, m.URL)
 	}
+	fmt.Fprintf(w, "\nConnexion des personnes (fournisseurs d'identité simulés) :\n")
+	for _, r := range sb.idps {
+		fmt.Fprintf(w, "  %-20s  %s\n", r.Name, r.URL)
+	}
+	fmt.Fprintf(w, "  Se connecter avec FranceConnect : %s/auth/franceconnect/login?return_to=%%2Fcompte\n", sb.baseURL)
+	fmt.Fprintf(w, "  Se connecter avec ProConnect    : %s/auth/proconnect/login?return_to=%%2Fcompte\n", sb.baseURL)
 	fmt.Fprintf(w, "\nDéposer un document dans le coffre-fort numérique :\n\n")
 	fmt.Fprintf(w, "  curl -sS -X POST %s/v1/submissions \\\n", sb.baseURL)
 	fmt.Fprintf(w, "    -H 'Authorization: Bearer %s' \\\n", sb.apiKey)
@@ -210,4 +244,59 @@ func (sb *sandbox) printWelcome(w io.Writer) {
 	fmt.Fprintf(w, "    -d '%s'\n\n", sandboxExample)
 	fmt.Fprintf(w, "Puis suivre la livraison : curl -sS -H 'Authorization: Bearer %s' %s/v1/submissions/<id>\n", sb.apiKey, sb.baseURL)
 	fmt.Fprintf(w, "Ctrl+C pour arrêter.\n")
+}
+
+// The sandbox's client at its mock identity providers.
+const (
+	sandboxOIDCClientID     = "relais-sandbox"
+	sandboxOIDCClientSecret = "relais-sandbox-client-secret"
+)
+
+// startIdentityProviders serves the mock FranceConnect and ProConnect
+// (mocks/oidc), each on its own loopback port, with the gateway at baseURL
+// registered as their client, and returns the gateway's relying-party
+// configuration for them.
+func (sb *sandbox) startIdentityProviders(baseURL string) ([]rpoidc.Config, error) {
+	var out []rpoidc.Config
+	for _, p := range []struct {
+		profile idp.Profile
+		rp      rpoidc.Profile
+		scopes  []string
+	}{
+		{idp.FranceConnect(), rpoidc.ProfileFranceConnect, []string{"openid", "identite_pivot", "email"}},
+		{idp.ProConnect(), rpoidc.ProfileProConnect, []string{"openid", "given_name", "usual_name", "email", "uid", "siret", "idp_id", "organizational_unit"}},
+	} {
+		// The provider's issuer holds its port: serve first, then build it.
+		var prov atomic.Pointer[mockoidc.Provider]
+		r, err := mocks.Serve(p.profile.Name+"-oidc", "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+			if h := prov.Load(); h != nil {
+				h.ServeHTTP(w, req)
+				return
+			}
+			http.Error(w, "provider starting", http.StatusServiceUnavailable)
+		}))
+		if err != nil {
+			return nil, err
+		}
+		sb.idps = append(sb.idps, r)
+		redirect := baseURL + "/auth/" + p.profile.Name + "/callback"
+		loggedOut := baseURL + "/auth/logged-out"
+		op, err := mockoidc.New(p.profile, mockoidc.Options{
+			Issuer: r.URL + p.profile.IssuerPath,
+			Clients: []mockoidc.Client{{
+				ID: sandboxOIDCClientID, Secret: sandboxOIDCClientSecret,
+				RedirectURIs: []string{redirect}, PostLogoutRedirectURIs: []string{loggedOut},
+			}},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("building the mock %s provider: %w", p.profile.Name, err)
+		}
+		prov.Store(op)
+		out = append(out, rpoidc.Config{
+			Name: p.profile.Name, Profile: p.rp, IssuerURL: op.Issuer(), ClientID: sandboxOIDCClientID,
+			ClientSecret: connectors.Secret(sandboxOIDCClientSecret), RedirectURL: redirect,
+			PostLogoutRedirectURL: loggedOut, Scopes: p.scopes,
+		})
+	}
+	return out, nil
 }

@@ -1,0 +1,71 @@
+package web
+
+import (
+	"errors"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	DefaultSessionTTL = 12 * time.Hour
+	DefaultConsentTTL = 24 * time.Hour
+	DefaultReturnTo   = "/compte"
+)
+
+// Config tunes the browser routes. Every field says its default.
+type Config struct {
+	// SessionTTL caps every session; within it a session lives as long as
+	// the provider's own (30 min FranceConnect, 10 min FranceConnect+, 12 h
+	// ProConnect, 30 min otherwise). Default: 12h.
+	SessionTTL time.Duration
+	// Secure sets Secure on every cookie and names the session cookie
+	// with the __Host- prefix. Default: false here; the gateway sets it
+	// outside the sandbox.
+	Secure bool
+	// ConsentTTL is how long a consent given at a FranceConnect login lasts.
+	// Default: 24h.
+	ConsentTTL time.Duration
+	// ConsentCategories are the data categories a FranceConnect login
+	// consents to. Default: quotient_familial.
+	ConsentCategories []string
+	// ConsentPlatforms are the platforms the data may come from. Default:
+	// apiparticulier.
+	ConsentPlatforms []string
+	// DefaultReturnTo is where a login without return_to lands. Default:
+	// /compte.
+	DefaultReturnTo string
+}
+
+// WithDefaults returns c with every unset field at its default.
+func (c Config) WithDefaults() Config {
+	if c.SessionTTL == 0 {
+		c.SessionTTL = DefaultSessionTTL
+	}
+	if c.ConsentTTL == 0 {
+		c.ConsentTTL = DefaultConsentTTL
+	}
+	if len(c.ConsentCategories) == 0 {
+		c.ConsentCategories = []string{"quotient_familial"}
+	}
+	if len(c.ConsentPlatforms) == 0 {
+		c.ConsentPlatforms = []string{"apiparticulier"}
+	}
+	if c.DefaultReturnTo == "" {
+		c.DefaultReturnTo = DefaultReturnTo
+	}
+	return c
+}
+
+// Validate names the first faulty field.
+func (c Config) Validate() error {
+	switch {
+	case c.SessionTTL < time.Minute:
+		return errors.New("session_ttl: must be at least 1m")
+	case c.ConsentTTL < time.Minute:
+		return errors.New("consent_ttl: must be at least 1m")
+	}
+	if _, ok := LocalPath(c.DefaultReturnTo); !ok {
+		return errors.New("default_return_to: must be a local path")
+	}
+	return nil
+}
