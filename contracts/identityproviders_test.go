@@ -1,0 +1,138 @@
+package contracts_test
+
+import (
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/relais-dev/relais/contracts"
+	franceconnectcontract "github.com/relais-dev/relais/contracts/franceconnect"
+	franceconnectpluscontract "github.com/relais-dev/relais/contracts/franceconnectplus"
+	proconnectcontract "github.com/relais-dev/relais/contracts/proconnect"
+	prosanteconnectcontract "github.com/relais-dev/relais/contracts/prosanteconnect"
+	"github.com/relais-dev/relais/mocks/idp"
+	"github.com/relais-dev/relais/mocks/platform"
+)
+
+// identityProvider is one identity provider's contract and mock profile.
+type identityProvider struct {
+	name     string
+	load     func() (*openapi3.T, error)
+	platform func() contracts.Platform
+	profile  func() idp.Profile
+	// says is a phrase the contract's description must hold, proper to
+	// the provider.
+	says string
+	// other is another provider whose metadata must break this contract;
+	// nil when none is served on the same paths.
+	other func() idp.Profile
+}
+
+func identityProviders() []identityProvider {
+	return []identityProvider{
+		{franceconnectcontract.Name, franceconnectcontract.Load, franceconnectcontract.Platform, idp.FranceConnect, "eidas1", idp.FranceConnectPlus},
+		{franceconnectpluscontract.Name, franceconnectpluscontract.Load, franceconnectpluscontract.Platform, idp.FranceConnectPlus, "eidas2", idp.FranceConnect},
+		{proconnectcontract.Name, proconnectcontract.Load, proconnectcontract.Platform, idp.ProConnect, "siret", idp.FranceConnect},
+		{prosanteconnectcontract.Name, prosanteconnectcontract.Load, prosanteconnectcontract.Platform, idp.ProSanteConnect, "esante-wallet", nil},
+	}
+}
+
+// verifyProvider runs the contract's cases against a mock of profile p.
+func verifyProvider(t *testing.T, ip identityProvider, mock *idp.Server) contracts.Report {
+	t.Helper()
+	ts := httptest.NewServer(mock)
+	t.Cleanup(ts.Close)
+	base, err := url.Parse(ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return contracts.Verify(t.Context(), ip.platform(), contracts.Target{Name: ip.name, BaseURL: base, Client: ts.Client(), Mock: true},
+		func(string) string { return "" })
+}
+
+func TestIdentityProviderContracts(t *testing.T) {
+	t.Parallel()
+	for _, ip := range identityProviders() {
+		t.Run(ip.name, func(t *testing.T) {
+			t.Parallel()
+			doc, err := ip.load()
+			if err != nil {
+				t.Fatalf("loading: %v", err)
+			}
+			if !doc.IsOpenAPI31OrLater() {
+				t.Fatalf("openapi = %q, want 3.1", doc.OpenAPI)
+			}
+			for _, phrase := range []string{"Facts from the platform's public material", "Designed by Relais", "UNKNOWN", ip.says} {
+				if !strings.Contains(doc.Info.Description, phrase) {
+					t.Errorf("info.description does not say %q", phrase)
+				}
+			}
+			if len(doc.Servers) < 3 {
+				t.Errorf("%d servers: the real hosts and the mock are expected", len(doc.Servers))
+			}
+			p := ip.profile()
+			for id, path := range map[string]string{"discovery": p.IssuerPath + p.DiscoveryPath, "jwks": p.IssuerPath + p.JWKSPath} {
+				item := doc.Paths.Find(path)
+				if item == nil || item.Get == nil || item.Get.OperationID != id || item.Get.Summary == "" || len(item.Get.Tags) == 0 {
+					t.Errorf("no documented GET %s named %q", path, id)
+				}
+			}
+		})
+	}
+}
+
+func TestIdentityProvidersPassTheirContracts(t *testing.T) {
+	t.Parallel()
+	for _, ip := range identityProviders() {
+		t.Run(ip.name, func(t *testing.T) {
+			t.Parallel()
+			mock := idp.New(ip.profile(), idp.Options{})
+			rep := verifyProvider(t, ip, mock)
+			for _, r := range rep.Results {
+				if r.Failed() || r.Skipped != "" {
+					t.Errorf("%s: expected %d, got %d, skipped %q: %v", r.Case, r.Status, r.Got, r.Skipped, r.Violations)
+				}
+			}
+			if len(rep.Results) < len(ip.platform().Cases) {
+				t.Fatalf("%d results for %d cases", len(rep.Results), len(ip.platform().Cases))
+			}
+			// Each operation is called by its case and by the examples check.
+			if st := mock.Platform().Stats(); st.ResponseViolations != 0 || st.Violations != 0 || st.ByOperation["discovery"] != 2 || st.ByOperation["jwks"] != 2 {
+				t.Fatalf("stats %+v", st)
+			}
+		})
+	}
+}
+
+// A provider whose metadata lost jwks_uri is reported with that path; and
+// another provider's metadata on the same paths breaks the contract.
+func TestIdentityProviderContractsCatchChanges(t *testing.T) {
+	t.Parallel()
+	for _, ip := range identityProviders() {
+		t.Run(ip.name, func(t *testing.T) {
+			t.Parallel()
+			mock := idp.New(ip.profile(), idp.Options{})
+			if err := mock.Platform().SetFaults(platform.Faults{Rules: []platform.Rule{{
+				Operations: []string{"discovery"},
+				Drift:      []platform.Drift{{Kind: platform.DriftRemove, Path: "/jwks_uri"}},
+			}}}); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, r := range verifyProvider(t, ip, mock).Results {
+				for _, v := range r.Violations {
+					found = found || (r.Case == "discovery" && v.Kind == contracts.KindRemoved && v.Path == "$.jwks_uri")
+				}
+			}
+			if !found {
+				t.Fatal("the missing jwks_uri was not reported")
+			}
+			if ip.other != nil && !verifyProvider(t, ip, idp.New(ip.other(), idp.Options{})).Failed() {
+				t.Fatalf("another provider's metadata passed the %s contract", ip.name)
+			}
+		})
+	}
+}
