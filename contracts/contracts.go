@@ -2,10 +2,13 @@ package contracts
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/getkin/kin-openapi/openapi3"
 )
 
 // Platform is one platform's contract and the checks `relais contracts
@@ -122,4 +125,18 @@ func Bearer(env string) func(ctx context.Context, target Target, creds map[strin
 		token := creds[env]
 		return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }, nil
 	}
+}
+
+// LoadSpec parses the contract spec of the platform named name and
+// validates it, examples included. External references are not followed:
+// every contract is self-contained.
+func LoadSpec(name string, spec []byte) (*openapi3.T, error) {
+	doc, err := openapi3.NewLoader().LoadFromData(spec)
+	if err != nil {
+		return nil, fmt.Errorf("loading the %s contract: %w", name, err)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("validating the %s contract: %w", name, err)
+	}
+	return doc, nil
 }

@@ -45,14 +45,7 @@ func Spec() []byte {
 // Load parses the document and validates it (examples included). External
 // references are not followed: the document is self-contained.
 func Load() (*openapi3.T, error) {
-	doc, err := openapi3.NewLoader().LoadFromData(Spec())
-	if err != nil {
-		return nil, fmt.Errorf("loading the cafpsu contract: %w", err)
-	}
-	if err := doc.Validate(context.Background()); err != nil {
-		return nil, fmt.Errorf("validating the cafpsu contract: %w", err)
-	}
-	return doc, nil
+	return contracts.LoadSpec(Name, Spec())
 }
 
 // Platform returns the checks of the contract.

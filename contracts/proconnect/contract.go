@@ -2,9 +2,7 @@ package proconnectcontract
 
 import (
 	"bytes"
-	"context"
 	_ "embed" // the contract travels with the binary
-	"fmt"
 	"net/http"
 
 	"github.com/getkin/kin-openapi/openapi3"
@@ -25,14 +23,7 @@ func Spec() []byte {
 
 // Load parses the document and validates it, examples included.
 func Load() (*openapi3.T, error) {
-	doc, err := openapi3.NewLoader().LoadFromData(Spec())
-	if err != nil {
-		return nil, fmt.Errorf("loading the proconnect contract: %w", err)
-	}
-	if err := doc.Validate(context.Background()); err != nil {
-		return nil, fmt.Errorf("validating the proconnect contract: %w", err)
-	}
-	return doc, nil
+	return contracts.LoadSpec(Name, Spec())
 }
 
 // Platform is the contract and the checks `relais contracts verify` runs:
