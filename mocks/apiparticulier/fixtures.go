@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 )
 
 // fixtureFiles are the sandbox's people, in Relais' own form (see doc.go).
@@ -322,10 +321,4 @@ func operationID(benefit string, franceConnect bool) string {
 		return benefit + ".france_connect"
 	}
 	return benefit + ".identite"
-}
-
-// benefitOf is the benefit of a CAF/MSA operationId.
-func benefitOf(operationID string) string {
-	b, _, _ := strings.Cut(operationID, ".")
-	return b
 }

@@ -324,15 +324,6 @@ func (s *Server) sandboxCitizen(_ context.Context, token string) (Citizen, bool)
 	return c, ok
 }
 
-// bearer is the token of an Authorization: Bearer header.
-func bearer(r *http.Request) string {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(tok)
-}
-
 // compile-time check: authenticate is the runtime's AuthenticateFunc.
 var _ func(*http.Request, string) (string, any, *platform.Problem) = (*Server)(nil).authenticate
 
@@ -343,7 +334,7 @@ var _ func(*http.Request, string) (string, any, *platform.Problem) = (*Server)(n
 // the other routes it is a platform token, checked for expiry, blacklisting
 // and scope. The rate-limit key is the bearer.
 func (s *Server) authenticate(r *http.Request, operationID string) (string, any, *platform.Problem) {
-	tok := bearer(r)
+	tok := platform.BearerToken(r)
 	if tok == "" {
 		return "", nil, &platform.Problem{Kind: platform.KindUnauthorized, Detail: "No bearer token."}
 	}
@@ -382,7 +373,7 @@ func (s *Server) checkToken(tok string) (Token, bool) {
 // tokenErrorKind says why the bearer of r was refused by operationID: a
 // FranceConnect access token is only ever unknown.
 func (s *Server) tokenErrorKind(r *http.Request, operationID string) errorKind {
-	t, ok := s.tokens[bearer(r)]
+	t, ok := s.tokens[platform.BearerToken(r)]
 	switch {
 	case !ok, isFranceConnect(operationID):
 		return errInvalidToken

@@ -249,6 +249,9 @@ func TestRefusalsAndReset(t *testing.T) {
 		t.Fatalf("injected: %v, declared %d", a.header, f.mock.Declared())
 	}
 	f.mock.Reset()
+	if a := f.get("/v1/structures/" + cafpsu.PartnerSandbox); a.status != http.StatusUnauthorized {
+		t.Fatalf("a token from before the reset: %d %s", a.status, a.body)
+	}
 	f.token = f.tokenOf(cafpsu.DefaultClientID, cafpsu.DefaultClientSecret)
 	d := f.declare(cafpsu.PartnerSandbox, body(2026, "actualisation_juin", sandboxEst, 6, nil))
 	if d.status != http.StatusCreated || d.json(t)["declaration_number"] != "PSU2026J000007" {

@@ -1,7 +1,6 @@
 package cafpsu
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
 	"net/http"
 	"strings"
@@ -38,14 +37,6 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	now := s.opts.Now()
-	tok := rand.Text()
-	s.mu.Lock()
-	for k, g := range s.tokens { // a handful of clients: sweeping at each grant is cheap
-		if !now.Before(g.expires) {
-			delete(s.tokens, k)
-		}
-	}
-	s.tokens[tok] = grant{clientID: id, expires: now.Add(s.opts.TokenTTL)}
-	s.mu.Unlock()
+	tok := s.tokens.Issue(id, now, now.Add(s.opts.TokenTTL))
 	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(s.opts.TokenTTL / time.Second), Scope: scope})
 }

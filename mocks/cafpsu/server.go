@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -126,19 +127,15 @@ type Server struct {
 	loc  *time.Location
 	rt   *platform.Server
 
+	tokens platform.Tokens[string] // access token -> client
+
 	mu           sync.Mutex
-	tokens       map[string]grant
 	structures   map[string]*Structure
 	declarations map[string]*declaration // by number
 	current      map[string]*declaration // by currentKey: the last version
 	seq          int                     // the last declaration number given
 
 	declared atomic.Int64
-}
-
-type grant struct {
-	clientID string
-	expires  time.Time
 }
 
 // New returns a Server configured by opts (defaults applied). It panics if
@@ -164,13 +161,13 @@ func New(opts Options) *Server {
 			opListDeclarations:  http.HandlerFunc(s.listDeclarations),
 			opGetDeclaration:    http.HandlerFunc(s.getDeclaration),
 		},
-		Errors:       writeError,
-		Authenticate: s.authenticate,
-		RateLimit:    opts.RateLimit,
-		Now:          opts.Now,
-		Seed:         opts.Seed,
-		OnReset:      s.reset,
-		Logger:       opts.Logger,
+		Errors:           writeError,
+		AuthenticateFunc: s.authenticate,
+		RateLimit:        opts.RateLimit,
+		Now:              opts.Now,
+		Seed:             opts.Seed,
+		OnReset:          s.reset,
+		Logger:           opts.Logger,
 	})
 	return s
 }
@@ -202,7 +199,7 @@ func (s *Server) Declared() int64 { return s.declared.Load() }
 func (s *Server) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tokens = map[string]grant{}
+	s.tokens.Reset()
 	s.structures = map[string]*Structure{}
 	s.declarations = map[string]*declaration{}
 	s.current = map[string]*declaration{}
@@ -226,33 +223,26 @@ func (s *Server) reset() {
 	s.declared.Store(0)
 }
 
-// authenticate is the runtime's Config.Authenticate: a live token; the
-// client is the rate-limit key.
-func (s *Server) authenticate(r *http.Request, operationID string) (string, *platform.Problem) {
-	id, ok := s.clientOf(r)
-	if !ok {
-		return "", &platform.Problem{
+// authenticate is the runtime's Config.AuthenticateFunc: a live token; the
+// client is the rate-limit key and the principal (clientOf).
+func (s *Server) authenticate(r *http.Request, operationID string) (string, any, *platform.Problem) {
+	const prefix = "Bearer "
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), prefix)
+	id, _, live := s.tokens.Lookup(tok, s.opts.Now())
+	if !ok || !live {
+		return "", nil, &platform.Problem{
 			Kind: platform.KindUnauthorized, Status: http.StatusUnauthorized, OperationID: operationID,
 			Detail: "The bearer token is missing, unknown or expired.",
 		}
 	}
-	return id, nil
+	return id, id, nil
 }
 
-// clientOf returns the client of r's live bearer token.
-func (s *Server) clientOf(r *http.Request) (string, bool) {
-	const prefix = "Bearer "
-	h := r.Header.Get("Authorization")
-	if len(h) <= len(prefix) || h[:len(prefix)] != prefix {
-		return "", false
-	}
-	s.mu.Lock()
-	g, ok := s.tokens[h[len(prefix):]]
-	s.mu.Unlock()
-	if !ok || !s.opts.Now().Before(g.expires) {
-		return "", false
-	}
-	return g.clientID, true
+// clientOf is the client whose token authenticated r (the runtime's
+// principal, see authenticate).
+func clientOf(r *http.Request) string {
+	id, _ := platform.Principal(r).(string)
+	return id
 }
 
 // structureFor returns the structure of partner if the client of r may act
@@ -265,8 +255,7 @@ func (s *Server) structureFor(w http.ResponseWriter, r *http.Request, partner st
 		writeProblem(w, http.StatusNotFound, "STRUCTURE_NOT_FOUND", "Aucune structure n'a le numéro de partenaire "+partner+".")
 		return nil, false
 	}
-	id, _ := s.clientOf(r) // authenticate has let the request through
-	if c := s.opts.Clients[id]; c.Structures != nil && !slices.Contains(c.Structures, partner) {
+	if c := s.opts.Clients[clientOf(r)]; c.Structures != nil && !slices.Contains(c.Structures, partner) {
 		writeProblem(w, http.StatusForbidden, "NOT_YOUR_STRUCTURE", "Ce client ne gère pas la structure "+partner+".")
 		return nil, false
 	}

@@ -44,5 +44,5 @@
 //
 // The server starts no goroutine of its own; latency and hang faults wait
 // on the request's context, so a client that gives up releases the handler
-// at once (request bodies are read ahead for that, see readAhead).
+// at once (the runtime reads request bodies before any fault for that).
 package coffrefort

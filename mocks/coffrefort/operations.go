@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 // The operationIds of the contract (contracts/coffrefort).
@@ -74,7 +75,7 @@ type reply struct {
 // once the request is routed, authenticated and valid by the contract.
 func (s *Server) handler(id string, op operation) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c := call{r: r, now: s.opts.Now(), key: r.Header.Get(headerIdempotencyKey), clientID: s.clientOf(r)}
+		c := call{r: r, now: s.opts.Now(), key: r.Header.Get(headerIdempotencyKey), clientID: clientOf(r)}
 		var rp reply
 		if op.idempotent && c.key != "" {
 			rp = s.once(id, &c, op.handle)
@@ -86,6 +87,14 @@ func (s *Server) handler(id string, op operation) http.Handler {
 		}
 		rp.write(w)
 	})
+}
+
+// clientOf is the client whose token authenticated r (the runtime's
+// principal, see Server.authenticate), "" for an operation without
+// authentication.
+func clientOf(r *http.Request) string {
+	id, _ := platform.Principal(r).(string)
+	return id
 }
 
 // count counts a handler's refusals of what the contract forbids but its

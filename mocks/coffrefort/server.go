@@ -1,10 +1,8 @@
 package coffrefort
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -149,17 +147,17 @@ func New(opts Options) *Server {
 		handlers[id] = s.handler(id, op)
 	}
 	s.rt = platform.New(platform.Config{
-		Name:         Name,
-		Contract:     coffrefortcontract.Spec(),
-		Operations:   handlers,
-		Errors:       s.writeError,
-		Authenticate: s.authenticate,
-		RateLimit:    opts.RateLimit,
-		MaxBody:      s.maxBody(),
-		Now:          opts.Now,
-		Seed:         opts.Seed,
-		OnReset:      s.reset,
-		Logger:       opts.Logger,
+		Name:             Name,
+		Contract:         coffrefortcontract.Spec(),
+		Operations:       handlers,
+		Errors:           s.writeError,
+		AuthenticateFunc: s.authenticate,
+		RateLimit:        opts.RateLimit,
+		MaxBody:          s.maxBody(),
+		Now:              opts.Now,
+		Seed:             opts.Seed,
+		OnReset:          s.reset,
+		Logger:           opts.Logger,
 	})
 	ix, err := indexContract(s.rt.Contract())
 	if err != nil {
@@ -201,7 +199,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w, trace: tr}
 	e := LogEntry{At: s.opts.Now(), Method: r.Method, Route: s.routeOf(r), IdempotencyKey: r.Header.Get(headerIdempotencyKey)}
 	r = r.WithContext(context.WithValue(r.Context(), traceKey{}, tr))
-	s.readAhead(r)
 	aborted := true
 	// Truncation and the end of a hang abort the connection with a panic
 	// (http.ErrAbortHandler) that must reach net/http: it is logged on its
@@ -210,36 +207,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.rt.ServeHTTP(rec, r)
 	aborted = false
 }
-
-// readAhead reads r's body (up to the runtime's limit, plus one byte) into
-// memory before the runtime sees it. net/http notices that a client went
-// away only once the request body was read to its end; the runtime's
-// latency and hang faults act before it reads the body, so without this an
-// upload whose client gave up during a hang would hold its handler (and a
-// test server's Close) until the runtime's MaxHang.
-func (s *Server) readAhead(r *http.Request) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return
-	}
-	var buf bytes.Buffer
-	if n := r.ContentLength; n > 0 && n <= s.maxBody() {
-		buf.Grow(int(n) + bytes.MinRead) // one allocation when the length is announced
-	}
-	_, err := buf.ReadFrom(io.LimitReader(r.Body, s.maxBody()+1))
-	var rest io.Reader = r.Body
-	if err != nil {
-		rest = &failingReader{err: err}
-	}
-	r.Body = struct {
-		io.Reader
-		io.Closer
-	}{io.MultiReader(&buf, rest), r.Body}
-}
-
-// failingReader returns err: the body read ahead broke there.
-type failingReader struct{ err error }
-
-func (f *failingReader) Read([]byte) (int, error) { return 0, f.err }
 
 // routeOf is the operationId of r's method and path, "unknown" for none.
 func (s *Server) routeOf(r *http.Request) string {

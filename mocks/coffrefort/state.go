@@ -4,14 +4,13 @@ import (
 	"maps"
 	"slices"
 	"time"
+
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 // state is everything Reset forgets; Server.mu guards it.
 type state struct {
-	tokens map[string]grant
-	// issuedSincePrune counts tokens issued since expired ones were last
-	// swept out of tokens.
-	issuedSincePrune int
+	tokens platform.Tokens[grant] // its own lock, not Server.mu
 
 	lastBeneficiaryID int64
 	beneficiaries     map[int64]*Beneficiary
@@ -28,7 +27,6 @@ type state struct {
 
 func newState() *state {
 	return &state{
-		tokens:            map[string]grant{},
 		beneficiaries:     map[int64]*Beneficiary{},
 		byDistantID:       map[string]int64{},
 		documents:         map[int64]*Document{},

@@ -1,11 +1,9 @@
 package coffrefort
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/relais-dev/relais/mocks/platform"
@@ -15,11 +13,7 @@ import (
 type grant struct {
 	clientID string
 	scopes   scope
-	expires  time.Time
 }
-
-// pruneEvery is how many tokens are issued between sweeps of expired ones.
-const pruneEvery = 1024
 
 type tokenRequest struct {
 	GrantType    string `json:"grant_type"`
@@ -65,19 +59,10 @@ func (s *Server) token(c *call) reply {
 		return oauthReply(http.StatusUnauthorized, "invalid_client", "Client authentication failed.")
 	}
 
-	tok := rand.Text()
-	s.mu.Lock()
+	s.mu.RLock()
 	st := s.state
-	st.tokens[tok] = grant{clientID: req.ClientID, scopes: scopes, expires: c.now.Add(s.opts.TokenTTL)}
-	if st.issuedSincePrune++; st.issuedSincePrune >= pruneEvery {
-		st.issuedSincePrune = 0
-		for k, g := range st.tokens {
-			if !c.now.Before(g.expires) {
-				delete(st.tokens, k)
-			}
-		}
-	}
-	s.mu.Unlock()
+	s.mu.RUnlock()
+	tok := st.tokens.Issue(grant{clientID: req.ClientID, scopes: scopes}, c.now, c.now.Add(s.opts.TokenTTL))
 	s.tokensIssued.Add(1)
 
 	return jsonReply(http.StatusOK, tokenResponse{
@@ -95,42 +80,37 @@ const (
 	msgTokenInvalid = "Invalid JWT Token"
 )
 
-// authenticate is the runtime's Authenticate: it checks the bearer token
-// of r and the scope operation id needs (contract: bearerAuth scopes). It
-// returns the token, the rate-limit key.
-func (s *Server) authenticate(r *http.Request, id string) (string, *platform.Problem) {
+// authenticate is the runtime's AuthenticateFunc: it checks the bearer
+// token of r and the scope operation id needs (contract: bearerAuth
+// scopes). It returns the token, the rate-limit key, and the client, the
+// principal the handlers read (call.clientID).
+func (s *Server) authenticate(r *http.Request, id string) (string, any, *platform.Problem) {
 	tok, g, msg := s.grantOf(r)
-	if msg == "" && !s.opts.Now().Before(g.expires) {
-		msg = msgTokenExpired
-	}
 	if msg != "" {
-		return "", &platform.Problem{Kind: platform.KindUnauthorized, Status: http.StatusUnauthorized, Detail: msg}
+		return "", nil, &platform.Problem{Kind: platform.KindUnauthorized, Status: http.StatusUnauthorized, Detail: msg}
 	}
 	if need := s.ix.scopes[id]; g.scopes&need != need {
-		return "", &platform.Problem{Kind: platform.KindForbidden, Status: http.StatusForbidden,
+		return "", nil, &platform.Problem{Kind: platform.KindForbidden, Status: http.StatusForbidden,
 			Detail: fmt.Sprintf("The access token lacks the scope %q.", (need &^ g.scopes).String())}
 	}
-	return tok, nil
+	return tok, g.clientID, nil
 }
 
-// grantOf reads the bearer token of r; msg says why it is refused, expiry
-// aside.
+// grantOf reads the bearer token of r; msg says why it is refused.
 func (s *Server) grantOf(r *http.Request) (tok string, g grant, msg string) {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+	tok = platform.BearerToken(r)
+	if tok == "" {
 		return "", grant{}, msgTokenMissing
 	}
 	s.mu.RLock()
-	g, known := s.state.tokens[tok]
+	st := s.state
 	s.mu.RUnlock()
-	if !known {
+	g, known, live := st.tokens.Lookup(tok, s.opts.Now())
+	switch {
+	case !known:
 		return "", grant{}, msgTokenInvalid
+	case !live:
+		return "", grant{}, msgTokenExpired
 	}
 	return tok, g, ""
-}
-
-// clientOf is the client whose token authenticated r, "" for none.
-func (s *Server) clientOf(r *http.Request) string {
-	_, g, _ := s.grantOf(r)
-	return g.clientID
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	francetravailcontract "github.com/relais-dev/relais/contracts/francetravail"
 	"github.com/relais-dev/relais/mocks/francetravail"
 	"github.com/relais-dev/relais/mocks/platform"
 )
@@ -217,7 +218,10 @@ func TestRegistrationFollowsTheClock(t *testing.T) {
 
 func TestRateLimitPerApplication(t *testing.T) {
 	t.Parallel()
-	f := setup(t, nil)
+	const otherID, otherSecret = "autre-application", "autre-secret"
+	f := setup(t, func(o *francetravail.Options) {
+		o.Clients = map[string]string{francetravail.DefaultClientID: francetravail.DefaultClientSecret, otherID: otherSecret}
+	})
 	tok1, tok2 := f.token(), f.token() // two tokens, one application
 	for i := range francetravail.DefaultRateLimit {
 		tok := tok1
@@ -235,6 +239,14 @@ func TestRateLimitPerApplication(t *testing.T) {
 	a := f.search(tok2, "1990-01-06", "290013155501226")
 	if a.status != http.StatusTooManyRequests || !strings.HasPrefix(a.header.Get("Content-Type"), "text/plain") || a.header.Get("Retry-After") == "" {
 		t.Fatalf("over the limit: %d %v %s", a.status, a.header, a.body)
+	}
+	// Another application has its own budget.
+	other := f.tokenAnswer(otherID, otherSecret, francetravailcontract.Scope(otherID))
+	if other.status != http.StatusOK {
+		t.Fatalf("token of %s: %d %s", otherID, other.status, other.body)
+	}
+	if a := f.search(other.json(t)["access_token"].(string), "1990-01-06", "290013155501226"); a.status != http.StatusOK {
+		t.Fatalf("another application, same window: %d %s", a.status, a.body)
 	}
 	// The token endpoint is not limited.
 	if tok := f.token(); tok == "" {

@@ -1,7 +1,6 @@
 package francetravail
 
 import (
-	"crypto/rand"
 	"crypto/subtle"
 	"net/http"
 	"strings"
@@ -23,7 +22,8 @@ var operationScope = map[string]string{
 	opPayments:       scopeSituation,
 }
 
-// pruneEvery is how many tokens are issued between sweeps of expired ones.
+// pruneEvery is how many person tokens are issued between sweeps of the
+// expired ones.
 const pruneEvery = 1024
 
 type tokenResponse struct {
@@ -66,17 +66,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 
 	now := s.opts.Now()
-	tok := rand.Text()
-	s.mu.Lock()
-	s.tokens[tok] = grant{clientID: clientID, scopes: scopes, expires: now.Add(s.opts.TokenTTL)}
-	if n := s.tokensIssued.Add(1); n%pruneEvery == 0 {
-		for k, g := range s.tokens {
-			if !now.Before(g.expires) {
-				delete(s.tokens, k)
-			}
-		}
-	}
-	s.mu.Unlock()
+	tok := s.tokens.Issue(grant{clientID: clientID, scopes: scopes}, now, now.Add(s.opts.TokenTTL))
+	s.tokensIssued.Add(1)
 
 	granted := []string{"application_" + clientID}
 	for _, sc := range []string{scopeSearch, scopeSituation} {
@@ -92,13 +83,14 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// authenticate is the runtime's Config.Authenticate: it checks the bearer
-// token and the scope the operation needs, and returns the application as
-// the rate-limit key (the limit is per application, not per token).
-func (s *Server) authenticate(r *http.Request, operationID string) (string, *platform.Problem) {
+// authenticate is the runtime's Config.AuthenticateFunc: it checks the
+// bearer token and the scope the operation needs, and returns the
+// application as the rate-limit key (the limit is per application, not per
+// token) and as the principal the handlers read (clientOf).
+func (s *Server) authenticate(r *http.Request, operationID string) (string, any, *platform.Problem) {
 	g, ok := s.grantOf(r)
 	if !ok {
-		return "", &platform.Problem{
+		return "", nil, &platform.Problem{
 			Kind:        platform.KindUnauthorized,
 			Status:      http.StatusUnauthorized,
 			OperationID: operationID,
@@ -106,7 +98,7 @@ func (s *Server) authenticate(r *http.Request, operationID string) (string, *pla
 		}
 	}
 	if need := operationScope[operationID]; need != "" && !g.scopes[need] {
-		return "", &platform.Problem{
+		return "", nil, &platform.Problem{
 			Kind:        platform.KindForbidden,
 			Status:      http.StatusForbidden,
 			OperationID: operationID,
@@ -114,20 +106,22 @@ func (s *Server) authenticate(r *http.Request, operationID string) (string, *pla
 			Detail:      "The access token lacks the scope " + need + ".",
 		}
 	}
-	return g.clientID, nil
+	return g.clientID, g.clientID, nil
+}
+
+// clientOf is the application whose token authenticated r (the runtime's
+// principal, see authenticate).
+func clientOf(r *http.Request) string {
+	id, _ := platform.Principal(r).(string)
+	return id
 }
 
 // grantOf returns the live grant of r's bearer token.
 func (s *Server) grantOf(r *http.Request) (grant, bool) {
-	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+	tok := platform.BearerToken(r)
+	if tok == "" {
 		return grant{}, false
 	}
-	s.mu.Lock()
-	g, known := s.tokens[tok]
-	s.mu.Unlock()
-	if !known || !s.opts.Now().Before(g.expires) {
-		return grant{}, false
-	}
-	return g, true
+	g, _, live := s.tokens.Lookup(tok, s.opts.Now())
+	return g, live
 }

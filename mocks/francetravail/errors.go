@@ -1,7 +1,6 @@
 package francetravail
 
 import (
-	"encoding/json"
 	"net/http"
 	"strings"
 
@@ -39,17 +38,7 @@ type oauthError struct {
 	Description string `json:"error_description"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	body, err := json.Marshal(v)
-	if err != nil {
-		// Only our own wire types are marshalled; this cannot happen.
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_, _ = w.Write(body) // the client may be gone; nothing to do about it
-}
+func writeJSON(w http.ResponseWriter, status int, v any) { platform.WriteJSON(w, status, v) }
 
 func writeBusiness(w http.ResponseWriter, status int, code, message string) {
 	if status == http.StatusUnauthorized {

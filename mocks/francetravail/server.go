@@ -130,8 +130,9 @@ type Server struct {
 	persons []Person
 	rt      *platform.Server
 
+	tokens platform.Tokens[grant] // access token -> grant
+
 	mu     sync.Mutex
-	tokens map[string]grant       // access token -> grant
 	jetons map[string]personGrant // person token -> person
 
 	tokensIssued, personTokensIssued atomic.Int64
@@ -141,7 +142,6 @@ type Server struct {
 type grant struct {
 	clientID string
 	scopes   map[string]bool
-	expires  time.Time
 }
 
 // personGrant is what a person token stands for.
@@ -170,13 +170,13 @@ func New(opts Options) *Server {
 			opRegistration:   http.HandlerFunc(s.registration),
 			opPayments:       http.HandlerFunc(s.payments),
 		},
-		Errors:       writeError,
-		Authenticate: s.authenticate,
-		RateLimit:    opts.RateLimit,
-		Now:          opts.Now,
-		Seed:         opts.Seed,
-		OnReset:      s.reset,
-		Logger:       opts.Logger,
+		Errors:           writeError,
+		AuthenticateFunc: s.authenticate,
+		RateLimit:        opts.RateLimit,
+		Now:              opts.Now,
+		Seed:             opts.Seed,
+		OnReset:          s.reset,
+		Logger:           opts.Logger,
 	})
 	return s
 }
@@ -211,7 +211,7 @@ func (s *Server) Issued() (tokens, personTokens int64) {
 func (s *Server) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.tokens = map[string]grant{}
+	s.tokens.Reset()
 	s.jetons = map[string]personGrant{}
 	for i, p := range s.persons {
 		if p.SandboxToken != "" {

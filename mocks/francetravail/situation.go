@@ -29,12 +29,12 @@ type payments struct {
 // person resolves the ft-jeton-usager header of r for the calling
 // application, or writes the 403 and returns false.
 func (s *Server) person(w http.ResponseWriter, r *http.Request) (Person, bool) {
-	g, _ := s.grantOf(r) // authenticate has let the request through
+	clientID := clientOf(r)
 	s.mu.Lock()
 	pg, ok := s.jetons[r.Header.Get("ft-jeton-usager")]
 	s.mu.Unlock()
 	switch {
-	case !ok || (pg.clientID != "" && pg.clientID != g.clientID):
+	case !ok || (pg.clientID != "" && pg.clientID != clientID):
 		writeBusiness(w, http.StatusForbidden, codeUserTokenInvalid, "Le jeton usager est inconnu ou n'a pas été délivré à cette application.")
 		return Person{}, false
 	case !pg.expires.IsZero() && !s.opts.Now().Before(pg.expires):

@@ -78,11 +78,11 @@ func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, found []in
 		writeJSON(w, http.StatusOK, searchResult{Code: codeSeveral, Message: "Plusieurs approchants trouvés"})
 		return
 	}
-	g, _ := s.grantOf(r) // authenticate has let the request through
+	clientID := clientOf(r)
 	jeton := rand.Text() + rand.Text()
 	now := s.opts.Now()
 	s.mu.Lock()
-	s.jetons[jeton] = personGrant{person: found[0], clientID: g.clientID, expires: now.Add(s.opts.PersonTokenTTL)}
+	s.jetons[jeton] = personGrant{person: found[0], clientID: clientID, expires: now.Add(s.opts.PersonTokenTTL)}
 	if n := s.personTokensIssued.Add(1); n%pruneEvery == 0 {
 		for k, pg := range s.jetons {
 			if !pg.expires.IsZero() && !now.Before(pg.expires) {

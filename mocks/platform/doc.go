@@ -39,7 +39,8 @@
 //  5. Config.Authenticate (or AuthenticateFunc), for operations with a
 //     security requirement, gives the caller's key or a Problem;
 //     AuthenticateFunc also gives a principal (an account, a citizen) the
-//     handler reads with Principal(r).
+//     handler reads with Principal(r). BearerToken reads the token, and
+//     Tokens (tokens.go) stores those a mock's token endpoint issues.
 //  6. Config.RateLimit, per key (the client's IP address when the
 //     operation is open): RateLimit-Limit, -Remaining and -Reset (seconds
 //     until the window ends, or its Unix time with ResetUnix) replace those

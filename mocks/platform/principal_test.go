@@ -131,3 +131,24 @@ func httptestRequest() *http.Request {
 	r, _ := http.NewRequest(http.MethodGet, "http://mock/", nil)
 	return r
 }
+
+func TestBearerToken(t *testing.T) {
+	t.Parallel()
+	for header, want := range map[string]string{
+		"Bearer abc":   "abc",
+		"bearer abc":   "abc",
+		"BEARER  abc ": "abc",
+		"Basic abc":    "",
+		"Bearer":       "",
+		"abc":          "",
+		"":             "",
+	} {
+		r, _ := http.NewRequest(http.MethodGet, "http://mock/", nil)
+		if header != "" {
+			r.Header.Set("Authorization", header)
+		}
+		if got := platform.BearerToken(r); got != want {
+			t.Errorf("BearerToken(%q) = %q, want %q", header, got, want)
+		}
+	}
+}

@@ -265,6 +265,17 @@ func Principal(r *http.Request) any {
 	return nil
 }
 
+// BearerToken is the token of r's Authorization header in the Bearer
+// scheme (named in any case, RFC 6750), "" for none: what an Authenticate
+// function looks up.
+func BearerToken(r *http.Request) string {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(tok)
+}
+
 // ServeHTTP implements http.Handler: the control API under /_mock/, then
 // the pipeline of the package documentation.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -612,14 +623,20 @@ func readBody(r *http.Request, limit int64) ([]byte, error) {
 	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
+	var buf bytes.Buffer
+	if n := r.ContentLength; n > 0 && n <= limit {
+		buf.Grow(int(n) + bytes.MinRead) // one allocation when the length is announced
+	}
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, limit+1)); err != nil {
 		return nil, fmt.Errorf("reading request body: %w", err)
 	}
-	if int64(len(b)) > limit {
+	if int64(buf.Len()) > limit {
 		return nil, errTooLarge
 	}
-	return b, nil
+	if buf.Len() == 0 {
+		return []byte{}, nil // an empty body, not none
+	}
+	return buf.Bytes(), nil
 }
 
 // setBody gives r a fresh reader of body.
