@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -31,6 +32,8 @@ func TestClassify(t *testing.T) {
 		{429, "7", "", connectors.Retryable, 7 * time.Second},
 		{503, "Mon, 02 Mar 2026 09:02:00 GMT", "down", connectors.Retryable, 2 * time.Minute},
 		{503, "soon", "down", connectors.Retryable, 0},
+		// Beyond what a Duration holds: the longest one, not a wrapped one.
+		{503, "9999999999", "down", connectors.Retryable, math.MaxInt64 / time.Second * time.Second},
 		{504, "", "", connectors.Retryable, 0},
 	}
 	for _, tt := range tests {

@@ -3,6 +3,7 @@ package connectors
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -108,7 +109,9 @@ func ParseRetryAfter(value string, now time.Time) (time.Duration, bool) {
 		if secs < 0 {
 			return 0, false
 		}
-		return time.Duration(secs) * time.Second, true
+		// A delay past what a Duration holds (292 years) is as good as
+		// forever; multiplying it would wrap, possibly below zero.
+		return time.Duration(min(secs, math.MaxInt64/int64(time.Second))) * time.Second, true
 	}
 	at, err := http.ParseTime(value)
 	if err != nil {

@@ -6,9 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"golang.org/x/oauth2"
+	"golang.org/x/oauth2/clientcredentials"
 )
 
 // Platform is one platform's contract and the checks `relais contracts
@@ -127,16 +130,74 @@ func Bearer(env string) func(ctx context.Context, target Target, creds map[strin
 	}
 }
 
+// ClientCredentials fetches an access token with the OAuth 2.0 client
+// credentials grant (golang.org/x/oauth2/clientcredentials, the client's id
+// and secret sent in the form, as connectors do) through the target's
+// client, and returns an Authorizer that sends it as a bearer token.
+// cfg.TokenURL may be relative to the target's base URL ("oauth/token"
+// below its path, "/token" at its host's root). Verify bounds the call by
+// the target's timeout.
+func ClientCredentials(ctx context.Context, target Target, cfg clientcredentials.Config) (Authorizer, error) {
+	ref, err := url.Parse(cfg.TokenURL)
+	if err != nil {
+		return nil, fmt.Errorf("parsing the token URL: %w", err)
+	}
+	if !ref.IsAbs() {
+		if target.BaseURL == nil {
+			return nil, fmt.Errorf("resolving the token URL %q: the target has no base URL", cfg.TokenURL)
+		}
+		base := *target.BaseURL
+		base.Path = strings.TrimSuffix(base.Path, "/") + "/"
+		base.RawPath = ""
+		ref = base.ResolveReference(ref)
+	}
+	cfg.TokenURL = ref.String()
+	cfg.AuthStyle = oauth2.AuthStyleInParams
+	if target.Client != nil {
+		ctx = context.WithValue(ctx, oauth2.HTTPClient, target.Client)
+	}
+	tok, err := cfg.Token(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("fetching a token from %s: %w", cfg.TokenURL, err)
+	}
+	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok.AccessToken) }, nil
+}
+
 // LoadSpec parses the contract spec of the platform named name and
 // validates it, examples included. External references are not followed:
 // every contract is self-contained.
 func LoadSpec(name string, spec []byte) (*openapi3.T, error) {
+	doc, err := loadSpec(context.Background(), name, spec)
+	if err != nil {
+		return nil, err
+	}
+	return doc, nil
+}
+
+// loadSpec is LoadSpec, except that a document that loads but does not
+// validate is returned with the error (Verify still uses it).
+func loadSpec(ctx context.Context, name string, spec []byte) (*openapi3.T, error) {
 	doc, err := openapi3.NewLoader().LoadFromData(spec)
 	if err != nil {
 		return nil, fmt.Errorf("loading the %s contract: %w", name, err)
 	}
-	if err := doc.Validate(context.Background()); err != nil {
-		return nil, fmt.Errorf("validating the %s contract: %w", name, err)
+	if err := doc.Validate(ctx); err != nil {
+		return doc, fmt.Errorf("validating the %s contract: %w", name, err)
 	}
 	return doc, nil
+}
+
+// IdentityProvider is the Platform of an OpenID Connect provider's
+// contract: its two public documents, the provider metadata (operation
+// "discovery") and the key set ("jwks"), each must answer 200. No
+// credential is needed, against our mock or the real provider.
+func IdentityProvider(name string, spec []byte) Platform {
+	return Platform{
+		Name: name,
+		Spec: spec,
+		Cases: []Case{
+			{Name: "discovery", Operation: "discovery", Auth: AuthNone, Status: http.StatusOK},
+			{Name: "jwks", Operation: "jwks", Auth: AuthNone, Status: http.StatusOK},
+		},
+	}
 }

@@ -1,14 +1,13 @@
 package contracts_test
 
 import (
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
 	"github.com/relais-dev/relais/contracts"
+	"github.com/relais-dev/relais/contracts/connectortest"
 	franceconnectcontract "github.com/relais-dev/relais/contracts/franceconnect"
 	franceconnectpluscontract "github.com/relais-dev/relais/contracts/franceconnectplus"
 	proconnectcontract "github.com/relais-dev/relais/contracts/proconnect"
@@ -38,19 +37,6 @@ func identityProviders() []identityProvider {
 		{proconnectcontract.Name, proconnectcontract.Load, proconnectcontract.Platform, idp.ProConnect, "siret", idp.FranceConnect},
 		{prosanteconnectcontract.Name, prosanteconnectcontract.Load, prosanteconnectcontract.Platform, idp.ProSanteConnect, "esante-wallet", nil},
 	}
-}
-
-// verifyProvider runs the contract's cases against a mock of profile p.
-func verifyProvider(t *testing.T, ip identityProvider, mock *idp.Server) contracts.Report {
-	t.Helper()
-	ts := httptest.NewServer(mock)
-	t.Cleanup(ts.Close)
-	base, err := url.Parse(ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return contracts.Verify(t.Context(), ip.platform(), contracts.Target{Name: ip.name, BaseURL: base, Client: ts.Client(), Mock: true},
-		func(string) string { return "" })
 }
 
 func TestIdentityProviderContracts(t *testing.T) {
@@ -90,15 +76,7 @@ func TestIdentityProvidersPassTheirContracts(t *testing.T) {
 		t.Run(ip.name, func(t *testing.T) {
 			t.Parallel()
 			mock := idp.New(ip.profile(), idp.Options{})
-			rep := verifyProvider(t, ip, mock)
-			for _, r := range rep.Results {
-				if r.Failed() || r.Skipped != "" {
-					t.Errorf("%s: expected %d, got %d, skipped %q: %v", r.Case, r.Status, r.Got, r.Skipped, r.Violations)
-				}
-			}
-			if len(rep.Results) < len(ip.platform().Cases) {
-				t.Fatalf("%d results for %d cases", len(rep.Results), len(ip.platform().Cases))
-			}
+			connectortest.RequirePass(t, ip.platform(), connectortest.VerifyMock(t, ip.platform(), mock))
 			// Each operation is called by its case and by the examples check.
 			if st := mock.Platform().Stats(); st.ResponseViolations != 0 || st.Violations != 0 || st.ByOperation["discovery"] != 2 || st.ByOperation["jwks"] != 2 {
 				t.Fatalf("stats %+v", st)
@@ -122,7 +100,7 @@ func TestIdentityProviderContractsCatchChanges(t *testing.T) {
 				t.Fatal(err)
 			}
 			found := false
-			for _, r := range verifyProvider(t, ip, mock).Results {
+			for _, r := range connectortest.VerifyMock(t, ip.platform(), mock).Results {
 				for _, v := range r.Violations {
 					found = found || (r.Case == "discovery" && v.Kind == contracts.KindRemoved && v.Path == "$.jwks_uri")
 				}
@@ -130,7 +108,7 @@ func TestIdentityProviderContractsCatchChanges(t *testing.T) {
 			if !found {
 				t.Fatal("the missing jwks_uri was not reported")
 			}
-			if ip.other != nil && !verifyProvider(t, ip, idp.New(ip.other(), idp.Options{})).Failed() {
+			if ip.other != nil && !connectortest.VerifyMock(t, ip.platform(), idp.New(ip.other(), idp.Options{})).Failed() {
 				t.Fatalf("another provider's metadata passed the %s contract", ip.name)
 			}
 		})

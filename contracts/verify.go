@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/relais-dev/relais/connectors"
 )
 
 // maxBody bounds the answers read; a larger body is a transport violation.
@@ -225,10 +226,9 @@ func (r *run) needsAuth() bool {
 // load parses and validates the contract and indexes its operations. A
 // document that loads but does not validate is still used.
 func (r *run) load(ctx context.Context) error {
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(r.p.Spec)
-	if err != nil {
-		return fmt.Errorf("loading the %s contract: %w", r.p.Name, err)
+	doc, err := loadSpec(ctx, r.p.Name, r.p.Spec)
+	if doc == nil {
+		return err
 	}
 	r.doc = doc
 	r.ops = map[string]*operation{}
@@ -240,10 +240,7 @@ func (r *run) load(ctx context.Context) error {
 			}
 		}
 	}
-	if err := doc.Validate(ctx); err != nil {
-		return fmt.Errorf("validating the %s contract: %w", r.p.Name, err)
-	}
-	return nil
+	return err
 }
 
 // Retrying answers 429: a case that does not expect 429 is sent again after
@@ -329,14 +326,8 @@ func (r *run) send(ctx context.Context, o *operation, c Case, res *Result, allHe
 const unixResetThreshold = 1_000_000_000
 
 func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if secs, err := strconv.ParseUint(v, 10, 32); err == nil {
-			return time.Duration(secs) * time.Second, true
-		}
-		if at, err := http.ParseTime(v); err == nil {
-			return max(at.Sub(now), 0), true
-		}
-		return 0, false
+	if v := h.Get("Retry-After"); strings.TrimSpace(v) != "" {
+		return connectors.ParseRetryAfter(v, now)
 	}
 	if v := strings.TrimSpace(h.Get("RateLimit-Reset")); v != "" {
 		if n, err := strconv.ParseUint(v, 10, 64); err == nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/relais-dev/relais/contracts"
 	apiparticuliercontract "github.com/relais-dev/relais/contracts/apiparticulier"
+	"github.com/relais-dev/relais/contracts/connectortest"
 	"github.com/relais-dev/relais/mocks/apiparticulier"
 )
 
@@ -174,39 +175,8 @@ func TestVerifyAgainstTheMock(t *testing.T) {
 	// Verify does not pace its calls: the limit is raised so that the run
 	// is not cut by the platform's 20 requests per second.
 	mock := apiparticulier.New(apiparticulier.Options{Now: func() time.Time { return clock }, RateLimit: 1000})
-	ts := httptest.NewServer(mock)
-	defer ts.Close()
-	base, err := url.Parse(ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep := contracts.Verify(t.Context(), apiparticuliercontract.Platform(), contracts.Target{Name: "apiparticulier", BaseURL: base, Client: ts.Client(), Mock: true},
-		func(string) string { return "" })
-	var text bytes.Buffer
-	if err := contracts.WriteText(&text, []contracts.Report{rep}); err != nil {
-		t.Fatal(err)
-	}
-	if rep.Failed() {
-		t.Fatalf("verify found violations:\n%s", text.String())
-	}
-	ran, auto := 0, 0
-	for _, r := range rep.Results {
-		switch {
-		case r.Skipped != "":
-			t.Errorf("%s skipped against the mock: %s", r.Case, r.Skipped)
-		case r.Auto:
-			auto++
-		default:
-			ran++
-			if r.Got != r.Status {
-				t.Errorf("%s: got %d, want %d", r.Case, r.Got, r.Status)
-			}
-		}
-	}
-	if ran != len(apiparticuliercontract.Platform().Cases) {
-		t.Errorf("%d cases ran, want %d", ran, len(apiparticuliercontract.Platform().Cases))
-	}
-	t.Logf("verify: %d cases and %d automatic checks passed", ran, auto)
+	p := apiparticuliercontract.Platform()
+	connectortest.RequirePass(t, p, connectortest.VerifyMock(t, p, mock))
 
 	st := mock.Stats()
 	if st.ResponseViolations != 0 {

@@ -10,6 +10,9 @@ import (
 	"github.com/relais-dev/relais/contracts"
 )
 
+// Name is the platform's name in `relais contracts verify --target apiparticulier=URL`.
+const Name = "apiparticulier"
+
 // The credentials a real target needs.
 const (
 	// EnvToken holds the platform's token (the sandbox's, for staging).
@@ -46,7 +49,7 @@ const (
 // the platform's own sandbox and run against it too.
 func Platform() contracts.Platform {
 	return contracts.Platform{
-		Name: "apiparticulier",
+		Name: Name,
 		Spec: Spec(),
 		Credentials: []contracts.Credential{
 			{Env: EnvToken, MockDefault: MockToken, Secret: true},

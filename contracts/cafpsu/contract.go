@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	_ "embed" // the contract travels with the binary
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -12,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/relais-dev/relais/contracts"
 )
@@ -158,42 +158,7 @@ func tokenForm(clientID, secret, scope string) func() (string, io.Reader) {
 // authorize fetches an access token and returns an Authorizer that sends
 // it as a bearer token.
 func authorize(ctx context.Context, target contracts.Target, creds map[string]string) (contracts.Authorizer, error) {
-	if target.BaseURL == nil {
-		return nil, fmt.Errorf("fetching a cafpsu token: the target has no base URL")
-	}
-	base := *target.BaseURL
-	base.Path = strings.TrimSuffix(base.Path, "/") + "/"
-	tokenURL := base.ResolveReference(&url.URL{Path: tokenPath})
-	timeout := target.Timeout
-	if timeout == 0 {
-		timeout = contracts.DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	_, body := tokenForm(creds[EnvClientID], creds[EnvClientSecret], "psu.declarations")()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, tokenURL.String(), body)
-	if err != nil {
-		return nil, fmt.Errorf("building the cafpsu token request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	client := target.Client
-	if client == nil {
-		client = &http.Client{}
-	}
-	rsp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("requesting a cafpsu token: %w", err)
-	}
-	defer rsp.Body.Close()
-	var tr struct {
-		AccessToken string `json:"access_token"`
-		Error       string `json:"error"`
-	}
-	if err := json.NewDecoder(io.LimitReader(rsp.Body, 1<<20)).Decode(&tr); err != nil {
-		return nil, fmt.Errorf("decoding the cafpsu token answer (status %d): %w", rsp.StatusCode, err)
-	}
-	if rsp.StatusCode != http.StatusOK || tr.AccessToken == "" {
-		return nil, fmt.Errorf("requesting a cafpsu token: status %d %s", rsp.StatusCode, tr.Error)
-	}
-	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tr.AccessToken) }, nil
+	return contracts.ClientCredentials(ctx, target, clientcredentials.Config{
+		ClientID: creds[EnvClientID], ClientSecret: creds[EnvClientSecret], TokenURL: tokenPath, Scopes: []string{"psu.declarations"},
+	})
 }

@@ -1,17 +1,13 @@
 package cafpsucontract_test
 
 import (
-	"bytes"
-	"context"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
 
-	"github.com/relais-dev/relais/contracts"
 	cafpsucontract "github.com/relais-dev/relais/contracts/cafpsu"
+	"github.com/relais-dev/relais/contracts/connectortest"
 	"github.com/relais-dev/relais/mocks/cafpsu"
 )
 
@@ -54,28 +50,8 @@ func TestContractDocument(t *testing.T) {
 func TestVerifyAgainstMock(t *testing.T) {
 	t.Parallel()
 	mock := cafpsu.New(cafpsu.Options{})
-	ts := httptest.NewServer(mock)
-	t.Cleanup(ts.Close)
-	base, err := url.Parse(ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := contracts.Target{Name: cafpsucontract.Name, BaseURL: base, Client: ts.Client(), Mock: true}
 	p := cafpsucontract.Platform()
-	rep := contracts.Verify(context.Background(), p, target, nil)
-	var buf bytes.Buffer
-	if err := contracts.WriteText(&buf, []contracts.Report{rep}); err != nil {
-		t.Fatal(err)
-	}
-	if testing.Verbose() {
-		t.Log(buf.String())
-	}
-	if rep.Failed() {
-		t.Fatalf("verify failed:\n%s", buf.String())
-	}
-	if len(rep.Results) < len(p.Cases) {
-		t.Fatalf("%d results for %d cases", len(rep.Results), len(p.Cases))
-	}
+	connectortest.RequirePass(t, p, connectortest.VerifyMock(t, p, mock))
 	st := mock.Stats()
 	if st.ResponseViolations != 0 {
 		t.Errorf("the mock broke its contract %d times", st.ResponseViolations)

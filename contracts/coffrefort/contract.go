@@ -20,5 +20,5 @@ func Spec() []byte {
 // Load parses the document and validates it. External references are not
 // followed: the document is self-contained.
 func Load() (*openapi3.T, error) {
-	return contracts.LoadSpec("coffrefort", Spec())
+	return contracts.LoadSpec(Name, Spec())
 }

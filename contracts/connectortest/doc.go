@@ -6,5 +6,8 @@
 // failure classification, and never a duplicate delivery. Run's
 // documentation lists every subtest and the decisions it enforces.
 //
+// It also holds the helpers that run a contract's checks against its mock
+// (MockTarget, VerifyMock, RequirePass).
+//
 // It imports testing, so only tests import it.
 package connectortest

@@ -17,6 +17,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/relais-dev/relais/contracts"
+	"github.com/relais-dev/relais/contracts/connectortest"
 	dmpcontract "github.com/relais-dev/relais/contracts/dmp"
 	"github.com/relais-dev/relais/mocks/dmp"
 	"github.com/relais-dev/relais/mocks/platform"
@@ -103,33 +104,15 @@ func TestContractCatchesBadExamples(t *testing.T) {
 // verify runs the platform's cases against a fresh mock.
 func verify(t *testing.T, mock *dmp.Server) contracts.Report {
 	t.Helper()
-	ts := httptest.NewServer(mock)
-	t.Cleanup(ts.Close)
-	base, err := url.Parse(ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return contracts.Verify(t.Context(), dmpcontract.Platform(), contracts.Target{Name: dmpcontract.Name, BaseURL: base, Client: ts.Client(), Mock: true},
-		func(string) string { return "" })
+	return connectortest.VerifyMock(t, dmpcontract.Platform(), mock)
 }
 
 func TestVerifyAgainstTheMock(t *testing.T) {
 	t.Parallel()
 	mock := dmp.New(dmp.Options{})
-	rep := verify(t, mock)
-	cases := dmpcontract.Platform().Cases
-	ran := 0
-	for _, r := range rep.Results {
-		if r.Failed() || r.Skipped != "" {
-			t.Errorf("%s (%s): expected %d, got %d, skipped %q: %v", r.Case, r.Operation, r.Status, r.Got, r.Skipped, r.Violations)
-		}
-		if !r.Auto {
-			ran++
-		}
-	}
-	if ran != len(cases) {
-		t.Fatalf("%d cases ran, the platform has %d", ran, len(cases))
-	}
+	p := dmpcontract.Platform()
+	connectortest.RequirePass(t, p, verify(t, mock))
+	cases := p.Cases
 	st := mock.Stats()
 	if st.ResponseViolations != 0 {
 		t.Fatalf("the mock gave %d answers that break the contract", st.ResponseViolations)

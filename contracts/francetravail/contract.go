@@ -4,14 +4,13 @@ import (
 	"bytes"
 	"context"
 	_ "embed" // the contract travels with the binary
-	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/relais-dev/relais/contracts"
 )
@@ -182,78 +181,18 @@ func tokenForm(clientID, secret, scope string) func() (string, io.Reader) {
 
 // Scope returns the scope Relais asks for as clientID.
 func Scope(clientID string) string {
-	return strings.Join(append([]string{"application_" + clientID}, scopes...), " ")
+	return strings.Join(scopeList(clientID), " ")
 }
 
-// authorize fetches an access token with the client credentials and returns
-// an Authorizer that sends it as a bearer token.
+func scopeList(clientID string) []string {
+	return append([]string{"application_" + clientID}, scopes...)
+}
+
+// authorize fetches an access token with the client credentials from the
+// token URL, resolved against the target's base URL when relative, and
+// returns an Authorizer that sends it as a bearer token.
 func authorize(ctx context.Context, target contracts.Target, creds map[string]string) (contracts.Authorizer, error) {
-	token, err := FetchToken(ctx, target, creds[EnvTokenURL], creds[EnvClientID], creds[EnvClientSecret])
-	if err != nil {
-		return nil, err
-	}
-	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }, nil
-}
-
-// FetchToken gets an access token from tokenURL, resolved against the
-// target's base URL when relative.
-func FetchToken(ctx context.Context, target contracts.Target, tokenURL, clientID, secret string) (string, error) {
-	ref, err := url.Parse(tokenURL)
-	if err != nil {
-		return "", fmt.Errorf("parsing the token URL: %w", err)
-	}
-	if !ref.IsAbs() {
-		if target.BaseURL == nil {
-			return "", fmt.Errorf("resolving the token URL %q: the target has no base URL", tokenURL)
-		}
-		ref = target.BaseURL.ResolveReference(ref)
-	}
-	form := url.Values{
-		"grant_type":    {"client_credentials"},
-		"client_id":     {clientID},
-		"client_secret": {secret},
-		"scope":         {Scope(clientID)},
-	}
-	timeout := target.Timeout
-	if timeout == 0 {
-		timeout = contracts.DefaultTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ref.String(), strings.NewReader(form.Encode()))
-	if err != nil {
-		return "", fmt.Errorf("building the token request: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.Header.Set("Accept", "application/json")
-	client := target.Client
-	if client == nil {
-		client = &http.Client{}
-	}
-	rsp, err := client.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("requesting a token: %w", err)
-	}
-	defer rsp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(rsp.Body, 1<<20))
-	if err != nil {
-		return "", fmt.Errorf("reading the token answer: %w", err)
-	}
-	if rsp.StatusCode != http.StatusOK {
-		var oe struct {
-			Error string `json:"error"`
-		}
-		_ = json.Unmarshal(body, &oe) // best effort: the status says enough
-		return "", fmt.Errorf("requesting a token: status %d %s", rsp.StatusCode, oe.Error)
-	}
-	var tr struct {
-		AccessToken string `json:"access_token"`
-	}
-	if err := json.Unmarshal(body, &tr); err != nil {
-		return "", fmt.Errorf("decoding the token answer: %w", err)
-	}
-	if tr.AccessToken == "" {
-		return "", fmt.Errorf("decoding the token answer: no access_token")
-	}
-	return tr.AccessToken, nil
+	return contracts.ClientCredentials(ctx, target, clientcredentials.Config{
+		ClientID: creds[EnvClientID], ClientSecret: creds[EnvClientSecret], TokenURL: creds[EnvTokenURL], Scopes: scopeList(creds[EnvClientID]),
+	})
 }

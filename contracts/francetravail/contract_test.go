@@ -2,16 +2,13 @@ package francetravailcontract_test
 
 import (
 	"bytes"
-	"context"
-	"net/http/httptest"
-	"net/url"
 	"slices"
 	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
 
-	"github.com/relais-dev/relais/contracts"
+	"github.com/relais-dev/relais/contracts/connectortest"
 	francetravailcontract "github.com/relais-dev/relais/contracts/francetravail"
 	"github.com/relais-dev/relais/mocks/francetravail"
 	"github.com/relais-dev/relais/mocks/platform"
@@ -63,42 +60,13 @@ func TestContractDocument(t *testing.T) {
 	}
 }
 
-// setup starts the mock under httptest.
-func setup(t *testing.T, opts francetravail.Options) (*francetravail.Server, contracts.Target) {
-	t.Helper()
-	mock := francetravail.New(opts)
-	ts := httptest.NewServer(mock)
-	t.Cleanup(ts.Close)
-	base, err := url.Parse(ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return mock, contracts.Target{Name: francetravailcontract.Name, BaseURL: base, Client: ts.Client(), Mock: true}
-}
-
 func TestVerifyAgainstMock(t *testing.T) {
 	t.Parallel()
 	// The suite sends about 25 requests at once; the mock's per-application
 	// limit (10/s, like the platform) is tested in mocks/francetravail.
-	mock, target := setup(t, francetravail.Options{RateLimit: platform.RateLimit{Limit: -1}})
+	mock := francetravail.New(francetravail.Options{RateLimit: platform.RateLimit{Limit: -1}})
 	p := francetravailcontract.Platform()
-	rep := contracts.Verify(context.Background(), p, target, nil)
-	var buf bytes.Buffer
-	if err := contracts.WriteText(&buf, []contracts.Report{rep}); err != nil {
-		t.Fatal(err)
-	}
-	if rep.Failed() {
-		t.Fatalf("verify failed:\n%s", buf.String())
-	}
-	ran := 0
-	for _, res := range rep.Results {
-		if res.Skipped == "" {
-			ran++
-		}
-	}
-	if ran < len(p.Cases) {
-		t.Fatalf("%d results ran, want at least the %d cases:\n%s", ran, len(p.Cases), buf.String())
-	}
+	connectortest.RequirePass(t, p, connectortest.VerifyMock(t, p, mock))
 	st := mock.Stats()
 	if st.ResponseViolations != 0 {
 		t.Errorf("the mock broke its contract %d times", st.ResponseViolations)

@@ -3,7 +3,6 @@ package proconnectcontract
 import (
 	"bytes"
 	_ "embed" // the contract travels with the binary
-	"net/http"
 
 	"github.com/getkin/kin-openapi/openapi3"
 
@@ -27,15 +26,7 @@ func Load() (*openapi3.T, error) {
 }
 
 // Platform is the contract and the checks `relais contracts verify` runs:
-// the provider metadata and the key set. Both documents are public: no
-// credential is needed, against our mock or the real provider.
+// the provider metadata and the key set (see contracts.IdentityProvider).
 func Platform() contracts.Platform {
-	return contracts.Platform{
-		Name: Name,
-		Spec: Spec(),
-		Cases: []contracts.Case{
-			{Name: "discovery", Operation: "discovery", Auth: contracts.AuthNone, Status: http.StatusOK},
-			{Name: "jwks", Operation: "jwks", Auth: contracts.AuthNone, Status: http.StatusOK},
-		},
-	}
+	return contracts.IdentityProvider(Name, Spec())
 }

@@ -1,16 +1,13 @@
 package tdduicontract_test
 
 import (
-	"bytes"
-	"context"
-	"net/http/httptest"
-	"net/url"
 	"strings"
 	"testing"
 
 	"go.uber.org/goleak"
 
 	"github.com/relais-dev/relais/contracts"
+	"github.com/relais-dev/relais/contracts/connectortest"
 	tdduicontract "github.com/relais-dev/relais/contracts/tddui"
 	"github.com/relais-dev/relais/mocks/tddui"
 )
@@ -55,30 +52,10 @@ func TestContractDocument(t *testing.T) {
 func TestVerifyAgainstMock(t *testing.T) {
 	t.Parallel()
 	mock := tddui.New(tddui.Options{})
-	ts := httptest.NewServer(mock)
-	t.Cleanup(ts.Close)
-	base, err := url.Parse(ts.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	target := contracts.Target{Name: tdduicontract.Name, BaseURL: base, Client: ts.Client(), Mock: true}
 	p := tdduicontract.Platform()
-
-	for run := 1; run <= 2; run++ { // the second run replays the example Bundle by its identifier
-		rep := contracts.Verify(context.Background(), p, target, nil)
-		var buf bytes.Buffer
-		if err := contracts.WriteText(&buf, []contracts.Report{rep}); err != nil {
-			t.Fatal(err)
-		}
-		if testing.Verbose() {
-			t.Log(buf.String())
-		}
-		if rep.Failed() {
-			t.Fatalf("run %d: verify failed:\n%s", run, buf.String())
-		}
-		if len(rep.Results) < len(p.Cases) {
-			t.Fatalf("run %d: %d results for %d cases", run, len(rep.Results), len(p.Cases))
-		}
+	target := connectortest.MockTarget(t, p.Name, mock)
+	for range 2 { // the second run replays the example Bundle by its identifier
+		connectortest.RequirePass(t, p, contracts.Verify(t.Context(), p, target, nil))
 	}
 	st := mock.Stats()
 	if st.ResponseViolations != 0 {
