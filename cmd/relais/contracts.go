@@ -183,8 +183,8 @@ func isOurMock(ctx context.Context, client *http.Client, base *url.URL) bool {
 	return err == nil && json.Unmarshal(raw, &stats) == nil && stats.Requests != nil
 }
 
-// mockLogger is the logger of in-process mocks: warnings only, unless
-// RELAIS_LOG_LEVEL says otherwise.
+// mockLogger is the console logger of the mocks, the contract checks and
+// the sandbox: text, warnings only, unless RELAIS_LOG_LEVEL says otherwise.
 func mockLogger(e env) *slog.Logger {
 	level := e.getenv("RELAIS_LOG_LEVEL")
 	if level == "" {

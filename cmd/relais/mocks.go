@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/relais-dev/relais/gateway"
 	"github.com/relais-dev/relais/mocks"
 	"github.com/relais-dev/relais/mocks/platform"
 )
@@ -33,13 +32,7 @@ func runMocksWith(ctx context.Context, args []string, e env, cat []entry) error 
 	if err != nil {
 		return err
 	}
-	level := e.getenv("RELAIS_LOG_LEVEL")
-	if level == "" {
-		level = "warn"
-	}
-	logger := newLogger(gateway.LogConfig{Level: level, Format: "text"}, stderrOr(e))
-
-	running, err := startMocks(cat, *host, faults, logger)
+	running, err := startMocks(cat, *host, faults, mockLogger(e))
 	if err != nil {
 		return err
 	}

@@ -43,11 +43,7 @@ func runSandbox(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	// The sandbox's console is for people: warnings only, unless asked.
-	level := e.getenv("RELAIS_LOG_LEVEL")
-	if level == "" {
-		level = "warn"
-	}
-	logger := newLogger(gateway.LogConfig{Level: level, Format: "text"}, stderrOr(e))
+	logger := mockLogger(e)
 
 	sb, err := startSandbox(ctx, sandboxOptions{Listen: *listen, DataDir: *dataDir, APIKey: e.getenv("RELAIS_SANDBOX_API_KEY"), Faults: faults, Logger: logger})
 	if err != nil {

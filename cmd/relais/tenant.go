@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"text/tabwriter"
 	"time"
@@ -27,21 +26,16 @@ func runTenant(ctx context.Context, args []string, e env) error {
 	var name string
 	switch sub {
 	case "create":
-		// NAME may come before or after the flags.
-		rest := args[1:]
-		if len(rest) > 0 && len(rest[0]) > 0 && rest[0][0] != '-' {
-			name, rest = rest[0], rest[1:]
+		// NAME may come before, between or after the flags.
+		pos, err := parseInterspersed(fs, args[1:])
+		if err != nil {
+			return err
 		}
-		if err := fs.Parse(rest); err != nil {
-			return tenantFlagError(err)
+		if len(pos) > 1 {
+			return fmt.Errorf("unexpected argument %q", pos[1])
 		}
-		if name == "" && fs.NArg() > 0 {
-			name = fs.Arg(0)
-			if err := parseFlags(fs, fs.Args()[1:]); err != nil {
-				return tenantFlagError(err)
-			}
-		} else if fs.NArg() > 0 {
-			return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+		if len(pos) == 1 {
+			name = pos[0]
 		}
 		if name == "" {
 			return errors.New("the tenant NAME is required; " + tenantUsage)
@@ -55,7 +49,7 @@ func runTenant(ctx context.Context, args []string, e env) error {
 		}
 	case "list":
 		if err := parseFlags(fs, args[1:]); err != nil {
-			return tenantFlagError(err)
+			return err
 		}
 	default:
 		return fmt.Errorf("unknown tenant command %q (want create or list)", sub)
@@ -91,13 +85,6 @@ func runTenant(ctx context.Context, args []string, e env) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, dash(t.SIRET), dash(t.FINESS), t.CreatedAt.Format(time.RFC3339))
 	}
 	return tw.Flush()
-}
-
-func tenantFlagError(err error) error {
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
-	return err
 }
 
 func dash(s string) string {

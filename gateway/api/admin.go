@@ -213,7 +213,9 @@ func ValidateKeyName(name string) []FieldProblem {
 	return nil
 }
 
-func adminValidationFailed(problems []FieldProblem, title string) error {
+// validationFailedTitled is validationFailed with a title naming what is
+// invalid (tenant, API key, mandate).
+func validationFailedTitled(problems []FieldProblem, title string) error {
 	if len(problems) == 0 {
 		return nil
 	}
@@ -249,10 +251,10 @@ func (s *Server) journalAdmin(ctx context.Context, tenantID, op, detail string) 
 
 func (s *Server) createTenant(w http.ResponseWriter, r *http.Request) error {
 	var req TenantRequest
-	if err := decodeMandateBody(r, &req); err != nil {
+	if err := decodeJSONBody(r, &req); err != nil {
 		return err
 	}
-	if err := adminValidationFailed(ValidateTenant(req.Name, req.SIRET, req.FINESS), "Invalid tenant"); err != nil {
+	if err := validationFailedTitled(ValidateTenant(req.Name, req.SIRET, req.FINESS), "Invalid tenant"); err != nil {
 		return err
 	}
 	t, err := s.deps.Store.CreateTenant(r.Context(), store.NewTenant{Name: req.Name, SIRET: req.SIRET, FINESS: req.FINESS}, adminPrincipal(r.Context()).ID)
@@ -279,11 +281,15 @@ func (s *Server) listTenants(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func noSuchTenant() *Error {
+	return &Error{Status: http.StatusNotFound, Code: "not_found", Title: "Not found", Detail: "No tenant with this id."}
+}
+
 // pathTenant returns the {tenant} of the path, which must exist.
 func (s *Server) pathTenant(r *http.Request) (store.TenantInfo, error) {
 	t, err := s.deps.Store.TenantByID(r.Context(), r.PathValue("tenant"))
 	if errors.Is(err, store.ErrNotFound) {
-		return store.TenantInfo{}, &Error{Status: http.StatusNotFound, Code: "not_found", Title: "Not found", Detail: "No tenant with this id."}
+		return store.TenantInfo{}, noSuchTenant()
 	} else if err != nil {
 		return store.TenantInfo{}, fmt.Errorf("finding tenant: %w", err)
 	}
@@ -292,19 +298,16 @@ func (s *Server) pathTenant(r *http.Request) (store.TenantInfo, error) {
 
 func (s *Server) createTenantKey(w http.ResponseWriter, r *http.Request) error {
 	var req KeyRequest
-	if err := decodeMandateBody(r, &req); err != nil {
+	if err := decodeJSONBody(r, &req); err != nil {
 		return err
 	}
-	if err := adminValidationFailed(ValidateKeyName(req.Name), "Invalid API key"); err != nil {
+	if err := validationFailedTitled(ValidateKeyName(req.Name), "Invalid API key"); err != nil {
 		return err
 	}
-	t, err := s.pathTenant(r)
-	if err != nil {
-		return err
-	}
-	k, secret, err := s.deps.Store.CreateTenantKey(r.Context(), t.ID, req.Name, adminPrincipal(r.Context()).ID)
+	// The store checks the tenant exists, in the transaction that adds the key.
+	k, secret, err := s.deps.Store.CreateTenantKey(r.Context(), r.PathValue("tenant"), req.Name, adminPrincipal(r.Context()).ID)
 	if errors.Is(err, store.ErrNotFound) {
-		return &Error{Status: http.StatusNotFound, Code: "not_found", Title: "Not found", Detail: "No tenant with this id."}
+		return noSuchTenant()
 	} else if err != nil {
 		return fmt.Errorf("creating api key: %w", err)
 	}

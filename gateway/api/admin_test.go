@@ -209,6 +209,10 @@ func (failingAdminStore) TenantByID(context.Context, string) (store.TenantInfo, 
 	return store.TenantInfo{}, errDisk
 }
 
+func (failingAdminStore) CreateTenantKey(context.Context, string, string, string) (store.APIKey, string, error) {
+	return store.APIKey{}, "", errDisk
+}
+
 func TestAdminKeySeparation(t *testing.T) {
 	t.Parallel()
 	bnd := setup(t)

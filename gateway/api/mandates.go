@@ -11,8 +11,8 @@ import (
 	"github.com/relais-dev/relais/gateway/mandate"
 )
 
-// mandateBodyLimit bounds a mandate request body.
-const mandateBodyLimit = 16 << 10
+// smallBodyLimit bounds the JSON body of the mandate and admin routes.
+const smallBodyLimit = 16 << 10
 
 // MandateRequest is the body of POST /v1/mandates.
 type MandateRequest struct {
@@ -52,14 +52,21 @@ func (s *Server) mandateView(m mandate.Mandate) mandateView {
 	}
 }
 
-// errMandatesOff is the logged cause of a 500 on a gateway built without
-// a mandate service.
-var errMandatesOff = errors.New("mandates are not configured (api.Deps.Mandates is nil)")
+// errMandatesOff is the logged cause of mandatesOff.
+var errMandatesOff = errors.New("mandates are not configured (mandates.person_key is empty, api.Deps.Mandates is nil)")
+
+// mandatesOff answers the mandate routes of a gateway built without a
+// mandate service: the documented internal_error (logged), whose detail
+// says why, instead of the generic one inviting a retry that cannot succeed.
+func mandatesOff() *Error {
+	return &Error{Status: http.StatusInternalServerError, Code: "internal_error", Title: "Internal error",
+		Detail: "This gateway runs without mandates: its operator enables them by setting mandates.person_key.", Err: errMandatesOff}
+}
 
 func (s *Server) withMandates(h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if s.deps.Mandates == nil {
-			return errMandatesOff
+			return mandatesOff()
 		}
 		return h(w, r)
 	}
@@ -70,13 +77,14 @@ func caller(r *http.Request) mandate.Caller {
 	return mandate.Caller{TenantID: k.TenantID, APIKeyID: k.ID}
 }
 
-// decodeMandateBody reads a small JSON body strictly into v.
-func decodeMandateBody(r *http.Request, v any) error {
+// decodeJSONBody reads a small JSON body (mandate and admin routes)
+// strictly into v, with the errors of DecodeSubmission.
+func decodeJSONBody(r *http.Request, v any) error {
 	if enc, _, err := bodyEncoding(r); err != nil || enc != encodingJSON {
 		return &Error{Status: http.StatusUnsupportedMediaType, Code: "unsupported_media_type", Title: "Unsupported media type",
 			Detail: "Send the body as application/json."}
 	}
-	lr := &limitedReader{r: r.Body, n: mandateBodyLimit, limit: mandateBodyLimit, blank: true}
+	lr := &limitedReader{r: r.Body, n: smallBodyLimit, limit: smallBodyLimit, blank: true}
 	if err := json.UnmarshalRead(lr, v, json.RejectUnknownMembers(true)); err != nil {
 		return decodeError(err, lr)
 	}
@@ -95,9 +103,7 @@ func mandateError(err error) error {
 		for i, f := range ve.Fields {
 			problems[i] = FieldProblem{Field: f.Field, Code: f.Code, Detail: f.Detail}
 		}
-		e := validationFailed(problems).(*Error)
-		e.Title = "Invalid mandate"
-		return e
+		return validationFailedTitled(problems, "Invalid mandate")
 	case errors.Is(err, mandate.ErrNotFound):
 		return notFound("mandate")
 	case errors.As(err, &re) && re.Code == mandate.CodeInvalidCode:
@@ -132,7 +138,7 @@ func refusalDetail(code string) string {
 
 func (s *Server) createMandate(w http.ResponseWriter, r *http.Request) error {
 	var req MandateRequest
-	if err := decodeMandateBody(r, &req); err != nil {
+	if err := decodeJSONBody(r, &req); err != nil {
 		return err
 	}
 	m, err := s.deps.Mandates.Create(r.Context(), caller(r), mandate.NewMandate{
@@ -209,7 +215,7 @@ type ConfirmRequest struct {
 
 func (s *Server) confirmMandate(w http.ResponseWriter, r *http.Request) error {
 	var req ConfirmRequest
-	if err := decodeMandateBody(r, &req); err != nil {
+	if err := decodeJSONBody(r, &req); err != nil {
 		return err
 	}
 	m, err := s.deps.Mandates.Confirm(r.Context(), caller(r), r.PathValue("id"), req.Code)
@@ -227,7 +233,7 @@ type TransferRequest struct {
 
 func (s *Server) transferMandate(w http.ResponseWriter, r *http.Request) error {
 	var req TransferRequest
-	if err := decodeMandateBody(r, &req); err != nil {
+	if err := decodeJSONBody(r, &req); err != nil {
 		return err
 	}
 	m, err := s.deps.Mandates.Transfer(r.Context(), caller(r), r.PathValue("id"), req.Professional)

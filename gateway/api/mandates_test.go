@@ -387,3 +387,17 @@ func (bnd *bundle) exerciseBrokenMandates(t *testing.T) {
 	}
 	bnd.mu.Unlock()
 }
+
+// TestMandatesOff: a gateway without a mandate service says why in its
+// internal_error, rather than the generic detail that invites a retry.
+func TestMandatesOff(t *testing.T) {
+	t.Parallel()
+	bnd := setup(t)
+	off := httptest.NewServer(api.New(api.Config{}, api.Deps{Store: bnd.store, Registry: prometheus.NewRegistry(), Now: bnd.clock.Now}))
+	t.Cleanup(off.Close)
+	bnd.srv = off
+	p := wantProblem(t, bnd.do(t, post(bnd.a, "/v1/mandates", encode(t, zoeMandate()))), http.StatusInternalServerError, "internal_error")
+	if !strings.Contains(p.Detail, "mandates.person_key") {
+		t.Fatalf("detail %q does not name the setting", p.Detail)
+	}
+}

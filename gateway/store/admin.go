@@ -209,16 +209,13 @@ func (s *Store) RevokeTenantKey(ctx context.Context, tenantID, keyID, actor stri
 	now := s.now().UTC()
 	var k APIKey
 	err := s.b.inTx(ctx, func(tx txn) error {
-		n, err := tx.exec(ctx, `UPDATE relais_api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND tenant_id = $3`,
-			micros(now), keyID, tenantID)
-		if err != nil {
-			return fmt.Errorf("revoking api key: %w", err)
-		}
-		if n == 0 {
+		var err error
+		k, err = scanAPIKey(tx.queryRow(ctx, `UPDATE relais_api_keys SET revoked_at = COALESCE(revoked_at, $1) WHERE id = $2 AND tenant_id = $3
+RETURNING `+apiKeyColumns, micros(now), keyID, tenantID))
+		if errors.Is(err, errNoRows) {
 			return ErrNotFound
-		}
-		if k, err = scanAPIKey(tx.queryRow(ctx, `SELECT `+apiKeyColumns+` FROM relais_api_keys WHERE id = $1`, keyID)); err != nil {
-			return fmt.Errorf("reading api key: %w", err)
+		} else if err != nil {
+			return fmt.Errorf("revoking api key: %w", err)
 		}
 		return appendJournal(ctx, tx, JournalEntry{At: now, TenantID: tenantID, APIKeyID: actor, Operation: OpAPIKeyRevoke,
 			Outcome: adminJournalOutcome, Detail: "key=" + keyID})

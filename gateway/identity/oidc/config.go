@@ -68,7 +68,8 @@ type Config struct {
 	// Relais' key. Default: true for FranceConnect+, false otherwise.
 	Encrypted bool `yaml:"encrypted"`
 	// EncryptionKeyFile is a JWK Set (JSON) holding Relais' private
-	// decryption keys. Required when Encrypted.
+	// decryption keys. Required when Encrypted, unless the keys are given
+	// in Options.Keys (New checks).
 	EncryptionKeyFile string `yaml:"encryption_key_file"`
 	// AllowPlainUserinfo accepts a userinfo answered as application/json
 	// (plain OIDC). Default: false: userinfo must be a signed JWT.
@@ -151,9 +152,6 @@ func (c Config) Validate() error {
 	}
 	if c.Profile == ProfileFranceConnectPlus && acrRank(c.MinACR) < acrRank(ACREidas2) {
 		return errors.New("min_acr: FranceConnect+ requires eidas2 or eidas3")
-	}
-	if c.Encrypted && c.EncryptionKeyFile == "" {
-		return errors.New("encryption_key_file: required when encrypted")
 	}
 	if c.Leeway < 0 || c.Leeway > 5*time.Minute {
 		return fmt.Errorf("leeway: %s is outside 0..5m", c.Leeway)

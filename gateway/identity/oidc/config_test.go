@@ -45,15 +45,14 @@ func TestConfigDefaults(t *testing.T) {
 func TestConfigValidateNamesTheField(t *testing.T) {
 	t.Parallel()
 	cases := map[string]func(*oidc.Config){
-		"profile":             func(c *oidc.Config) { c.Profile = "facebook" },
-		"issuer_url":          func(c *oidc.Config) { c.IssuerURL = "fc.example" },
-		"client_id":           func(c *oidc.Config) { c.ClientID = "" },
-		"client_secret":       func(c *oidc.Config) { c.ClientSecret = "" },
-		"client_auth":         func(c *oidc.Config) { c.ClientAuth = "private_key_jwt" },
-		"redirect_url":        func(c *oidc.Config) { c.RedirectURL = "https://relais.example/cb#frag" },
-		"min_acr":             func(c *oidc.Config) { c.MinACR = "substantial" },
-		"leeway":              func(c *oidc.Config) { c.Leeway = time.Hour },
-		"encryption_key_file": func(c *oidc.Config) { c.Profile = oidc.ProfileFranceConnectPlus },
+		"profile":       func(c *oidc.Config) { c.Profile = "facebook" },
+		"issuer_url":    func(c *oidc.Config) { c.IssuerURL = "fc.example" },
+		"client_id":     func(c *oidc.Config) { c.ClientID = "" },
+		"client_secret": func(c *oidc.Config) { c.ClientSecret = "" },
+		"client_auth":   func(c *oidc.Config) { c.ClientAuth = "private_key_jwt" },
+		"redirect_url":  func(c *oidc.Config) { c.RedirectURL = "https://relais.example/cb#frag" },
+		"min_acr":       func(c *oidc.Config) { c.MinACR = "substantial" },
+		"leeway":        func(c *oidc.Config) { c.Leeway = time.Hour },
 	}
 	for field, mutate := range cases {
 		t.Run(field, func(t *testing.T) {
@@ -195,5 +194,21 @@ func TestNewDiscoveryFailure(t *testing.T) {
 	_, err := oidc.New(t.Context(), c, oidc.Options{Pending: oidc.NewMemoryPending(0, 0, nil), HTTPClient: client})
 	if oidc.CodeOf(err) != oidc.CodeDiscovery {
 		t.Fatalf("New = %v, want %s", err, oidc.CodeDiscovery)
+	}
+}
+
+// TestNewEncryptionKeys: an encrypted provider needs its keys, from
+// encryption_key_file or from Options.Keys; Validate asks for neither, so
+// keys given in code need no file.
+func TestNewEncryptionKeys(t *testing.T) {
+	t.Parallel()
+	c := validConfig()
+	c.Profile = oidc.ProfileFranceConnectPlus
+	if err := c.WithDefaults().Validate(); err != nil {
+		t.Fatalf("Validate() = %v: the keys may come from Options.Keys", err)
+	}
+	_, err := oidc.New(t.Context(), c, oidc.Options{Pending: oidc.NewMemoryPending(0, 0, nil)})
+	if err == nil || !strings.Contains(err.Error(), "encryption_key_file: required") {
+		t.Fatalf("New without keys = %v, want an error on encryption_key_file", err)
 	}
 }

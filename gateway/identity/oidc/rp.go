@@ -75,6 +75,9 @@ func New(ctx context.Context, cfg Config, opts Options) (*RelyingParty, error) {
 		opts.Now = time.Now
 	}
 	if cfg.Encrypted && opts.Keys == nil {
+		if cfg.EncryptionKeyFile == "" {
+			return nil, fmt.Errorf("validating provider %q: encryption_key_file: required when encrypted and Options.Keys is nil", cfg.Name)
+		}
 		keys, err := LoadDecryptionKeys(cfg.EncryptionKeyFile)
 		if err != nil {
 			return nil, fmt.Errorf("loading keys of provider %q: %w", cfg.Name, err)

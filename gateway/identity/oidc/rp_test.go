@@ -53,7 +53,6 @@ func setup(t testing.TB, profile oidc.Profile, tweak ...func(*oidc.Config)) *bun
 			t.Fatalf("generating keys: %v", err)
 		}
 		opts.Keys = keys
-		cfg.EncryptionKeyFile = "unused-keys-given-in-options.json"
 		pub := keys.Public().Keys[0]
 		op.encryptTo = &pub
 		op.acr = "eidas2"

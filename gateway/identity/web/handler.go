@@ -50,7 +50,6 @@ type Handler struct {
 	cfg       Config
 	providers map[string]*oidc.RelyingParty
 	order     []string
-	keys      *oidc.DecryptionKeys
 	sessions  SessionStore
 	consents  ConsentStore
 	personKey []byte
@@ -89,7 +88,7 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 		deps.Sessions = NewMemorySessions(0, deps.Now)
 	}
 	h := &Handler{
-		cfg: cfg, providers: map[string]*oidc.RelyingParty{}, keys: deps.Keys, sessions: deps.Sessions,
+		cfg: cfg, providers: map[string]*oidc.RelyingParty{}, sessions: deps.Sessions,
 		consents: deps.Consents, personKey: append([]byte(nil), deps.PersonKey...), tenant: deps.Tenant,
 		logger: deps.Logger, now: deps.Now, mux: http.NewServeMux(), pages: newPages(),
 	}
@@ -106,7 +105,12 @@ func New(cfg Config, deps Deps) (*Handler, error) {
 	h.mux.HandleFunc("POST /auth/logout", h.logout)
 	h.mux.HandleFunc("GET /auth/logged-out", h.loggedOut)
 	h.mux.HandleFunc("GET /compte", h.account)
-	h.mux.HandleFunc("GET /.well-known/jwks.json", h.jwks)
+	// The JWKS body is built once, here, not per request.
+	jwks := http.NotFoundHandler()
+	if deps.Keys != nil {
+		jwks = deps.Keys.Handler()
+	}
+	h.mux.Handle("GET /.well-known/jwks.json", jwks)
 	return h, nil
 }
 
@@ -354,14 +358,6 @@ func (h *Handler) account(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	h.pages.account(w, s, consents)
-}
-
-func (h *Handler) jwks(w http.ResponseWriter, r *http.Request) {
-	if h.keys == nil {
-		http.NotFound(w, r)
-		return
-	}
-	h.keys.Handler().ServeHTTP(w, r)
 }
 
 // fail shows err to the person in French and logs it once.
