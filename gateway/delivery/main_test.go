@@ -211,12 +211,6 @@ func (b *bundle) setAttempts(n int) {
 	b.store.work.Delivery.Attempts = n
 }
 
-func (b *bundle) previousAttempts() int {
-	b.store.mu.Lock()
-	defer b.store.mu.Unlock()
-	return b.store.work.Delivery.Attempts
-}
-
 func newJob() *river.Job[store.DeliverArgs] {
 	return &river.Job[store.DeliverArgs]{JobRow: &rivertype.JobRow{ID: jobID}, Args: store.DeliverArgs{DeliveryID: deliveryID}}
 }

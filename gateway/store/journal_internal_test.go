@@ -11,7 +11,7 @@ import (
 
 // TestJournalTamperEvident edits a sealed entry behind the triggers' back,
 // as someone with direct database access could, and expects VerifyJournal
-// to name it.
+// to name it: any column the hash covers, and a deletion.
 func TestJournalTamperEvident(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -44,10 +44,44 @@ func TestJournalTamperEvident(t *testing.T) {
 	if _, err := s.b.exec(ctx, `DROP TRIGGER relais_journal_seal_only`); err != nil {
 		t.Fatalf("dropping the trigger: %v", err)
 	}
-	if _, err := s.b.exec(ctx, `UPDATE relais_journal SET outcome = 'forged' WHERE seq = 2`); err != nil {
-		t.Fatalf("forging: %v", err)
+	// Every column the hash covers: forge it, expect the entry named, undo.
+	for _, forge := range []struct{ col, set, undo string }{
+		{"at", "at + 1", "at - 1"},
+		{"tenant_id", "tenant_id || 'x'", "substr(tenant_id, 1, length(tenant_id) - 1)"},
+		{"api_key_id", "'x'", "''"},
+		{"operation", "'x'", "'delivery.attempt'"},
+		{"submission_id", "'x'", "''"},
+		{"delivery_id", "'x'", "''"},
+		{"destination", "'x'", "''"},
+		{"categories", "'x'", "''"},
+		{"outcome", "'forged'", "'ok'"},
+		{"detail", "'x'", "''"},
+	} {
+		if _, err := s.b.exec(ctx, `UPDATE relais_journal SET `+forge.col+` = `+forge.set+` WHERE seq = 2`); err != nil {
+			t.Fatalf("forging %s: %v", forge.col, err)
+		}
+		if _, err := s.VerifyJournal(ctx); err == nil || !strings.Contains(err.Error(), "entry 2") {
+			t.Fatalf("VerifyJournal missed a forged %s: %v", forge.col, err)
+		}
+		if _, err := s.b.exec(ctx, `UPDATE relais_journal SET `+forge.col+` = `+forge.undo+` WHERE seq = 2`); err != nil {
+			t.Fatalf("undoing %s: %v", forge.col, err)
+		}
+		if n, err := s.VerifyJournal(ctx); err != nil || n != 3 {
+			t.Fatalf("verifying after undoing %s: %d, %v", forge.col, n, err)
+		}
 	}
-	if _, err := s.VerifyJournal(ctx); err == nil || !strings.Contains(err.Error(), "entry 2") {
-		t.Fatalf("VerifyJournal missed the forged entry: %v", err)
+	// A careful forger deletes an entry and relinks the next one's
+	// prev_hash: the next hash, chained to the deleted one, gives it away.
+	if _, err := s.b.exec(ctx, `DROP TRIGGER relais_journal_no_delete`); err != nil {
+		t.Fatalf("dropping the trigger: %v", err)
+	}
+	if _, err := s.b.exec(ctx, `DELETE FROM relais_journal WHERE seq = 2`); err != nil {
+		t.Fatalf("deleting: %v", err)
+	}
+	if _, err := s.b.exec(ctx, `UPDATE relais_journal SET prev_hash = (SELECT hash FROM relais_journal WHERE seq = 1), chain_pos = 2 WHERE seq = 3`); err != nil {
+		t.Fatalf("relinking: %v", err)
+	}
+	if _, err := s.VerifyJournal(ctx); err == nil || !strings.Contains(err.Error(), "entry 3") {
+		t.Fatalf("VerifyJournal missed the deleted entry: %v", err)
 	}
 }

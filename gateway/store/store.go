@@ -427,14 +427,16 @@ func (s *Store) AppendJournal(ctx context.Context, entries ...JournalEntry) erro
 
 const journalColumns = `seq, at, tenant_id, api_key_id, operation, submission_id, delivery_id, destination, categories, outcome, detail, chain_pos, hash`
 
-func scanJournal(r row) (JournalEntry, error) {
+// scanJournal reads journalColumns, then any extra columns into extra.
+func scanJournal(r row, extra ...any) (JournalEntry, error) {
 	var (
 		e          JournalEntry
 		at         int64
 		categories string
 	)
-	if err := r.Scan(&e.Seq, &at, &e.TenantID, &e.APIKeyID, &e.Operation, &e.SubmissionID, &e.DeliveryID,
-		&e.Destination, &categories, &e.Outcome, &e.Detail, &e.ChainPos, &e.Hash); err != nil {
+	dest := append([]any{&e.Seq, &at, &e.TenantID, &e.APIKeyID, &e.Operation, &e.SubmissionID, &e.DeliveryID,
+		&e.Destination, &categories, &e.Outcome, &e.Detail, &e.ChainPos, &e.Hash}, extra...)
+	if err := r.Scan(dest...); err != nil {
 		return JournalEntry{}, err
 	}
 	e.At = fromMicros(at)
@@ -554,19 +556,10 @@ func (s *Store) VerifyJournal(ctx context.Context) (int, error) {
 		n    int
 	)
 	for r.Next() {
-		var (
-			e          JournalEntry
-			at         int64
-			categories string
-			prevHash   []byte
-		)
-		if err := r.Scan(&e.Seq, &at, &e.TenantID, &e.APIKeyID, &e.Operation, &e.SubmissionID, &e.DeliveryID,
-			&e.Destination, &categories, &e.Outcome, &e.Detail, &e.ChainPos, &e.Hash, &prevHash); err != nil {
+		var prevHash []byte
+		e, err := scanJournal(r, &prevHash)
+		if err != nil {
 			return n, fmt.Errorf("reading journal entry: %w", err)
-		}
-		e.At = fromMicros(at)
-		if categories != "" {
-			e.Categories = strings.Split(categories, ",")
 		}
 		if !bytes.Equal(prevHash, prev) || !bytes.Equal(e.Hash, journalHash(prev, e)) {
 			return n, fmt.Errorf("journal entry %d (chain position %d) does not match the chain", e.Seq, *e.ChainPos)

@@ -131,7 +131,8 @@ func normalise(v any) any {
 // FuzzDecode compares the decoder with encoding/json, and the projected
 // decoder with the full one, on arbitrary bytes.
 func FuzzDecode(f *testing.F) {
-	for _, s := range []string{`{"a":{"b":[1,{"c":"d"}],"e":null}}`, `{"a":"\u00e9"}`, `{"x":[true,false]}`, `{"a":{"b":{"c":1e5}}}`} {
+	for _, s := range []string{`{"a":{"b":[1,{"c":"d"}],"e":null}}`, `{"a":"\u00e9"}`, `{"x":[true,false]}`, `{"a":{"b":{"c":1e5}}}`,
+		`{"a":{"b":[{"c":1,"z":"undeclared"}],"z":{"c":2}},"y":[3]}`} {
 		f.Add([]byte(s))
 	}
 	reads := newReadTree()

@@ -211,30 +211,25 @@ func (t *readTree) child(key []byte) *readTree {
 // covers reports whether reading p is allowed: some declared read is p or
 // one of its ancestors.
 func (t *readTree) covers(p Path) bool {
-	n := t
-	for _, s := range p {
-		if n.whole {
-			return true
-		}
-		if s == elemStep {
-			n = n.elem
-		} else {
-			n = n.children[s]
-		}
-		if n == nil {
-			return false
-		}
-	}
-	return n.whole
+	n, inWhole := t.walk(p)
+	return inWhole || n != nil && n.whole
 }
 
 // reaches reports whether p is a declared read, an ancestor of one, or inside
 // one: iterating p or selecting through it can lead to declared data.
 func (t *readTree) reaches(p Path) bool {
-	n := t
+	n, inWhole := t.walk(p)
+	return inWhole || n != nil
+}
+
+// walk follows p down the tree. It returns the node at p (nil when reads
+// declares nothing there), or inWhole when p is inside a value declared
+// whole.
+func (t *readTree) walk(p Path) (n *readTree, inWhole bool) {
+	n = t
 	for _, s := range p {
 		if n.whole {
-			return true
+			return nil, true
 		}
 		if s == elemStep {
 			n = n.elem
@@ -242,8 +237,8 @@ func (t *readTree) reaches(p Path) bool {
 			n = n.children[s]
 		}
 		if n == nil {
-			return false
+			return nil, false
 		}
 	}
-	return true
+	return n, false
 }

@@ -1,0 +1,90 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+)
+
+// txBackend runs inTx without a database: what fn returns is the
+// transaction's outcome.
+type txBackend struct{ backend }
+
+func (txBackend) inTx(_ context.Context, fn func(tx txn) error) error { return fn(nil) }
+
+// TestGroupCommitErrors commits batches directly: each item gets its own
+// result, and a batch whose transaction fails is retried item by item so
+// that only the bad item fails.
+func TestGroupCommitErrors(t *testing.T) {
+	t.Parallel()
+	errStale, errPoison := errors.New("stale"), errors.New("poison")
+	var committed []string
+	g := &groupCommit[string]{b: txBackend{}, write: func(_ context.Context, _ txn, items []string) ([]error, error) {
+		results := make([]error, len(items))
+		for i, v := range items {
+			switch v {
+			case "poison":
+				return nil, errPoison
+			case "stale":
+				results[i] = errStale
+			}
+		}
+		committed = append(committed, items...)
+		return results, nil
+	}}
+	commit := func(values ...string) []error {
+		batch := make([]*groupItem[string], len(values))
+		for i, v := range values {
+			batch[i] = &groupItem[string]{v: v, done: make(chan error, 1)}
+		}
+		g.commit(batch)
+		errs := make([]error, len(batch))
+		for i, it := range batch {
+			errs[i] = <-it.done
+		}
+		return errs
+	}
+
+	if errs := commit("a", "stale", "b"); errs[0] != nil || !errors.Is(errs[1], errStale) || errs[2] != nil {
+		t.Fatalf("per-item results: %v", errs)
+	}
+	if want := []string{"a", "stale", "b"}; !slices.Equal(committed, want) {
+		t.Fatalf("committed %v, want one transaction of %v", committed, want)
+	}
+	committed = nil
+	if errs := commit("c", "poison", "d"); errs[0] != nil || !errors.Is(errs[1], errPoison) || errs[2] != nil {
+		t.Fatalf("a failed batch: %v", errs)
+	}
+	if want := []string{"c", "d"}; !slices.Equal(committed, want) {
+		t.Fatalf("committed %v after a failed batch, want %v each alone", committed, want)
+	}
+}
+
+// TestGroupCommitSubmitAndClose goes through the goroutine: a lone item
+// commits, and a closed groupCommit refuses items.
+func TestGroupCommitSubmitAndClose(t *testing.T) {
+	t.Parallel()
+	errStale := errors.New("stale")
+	g := newGroupCommit(txBackend{}, func(string) int { return 1 }, func(_ context.Context, _ txn, items []string) ([]error, error) {
+		results := make([]error, len(items))
+		for i, v := range items {
+			if v == "stale" {
+				results[i] = errStale
+			}
+		}
+		return results, nil
+	})
+	ctx := context.Background()
+	if err := g.submit(ctx, "a"); err != nil {
+		t.Fatalf("submit: %v", err)
+	}
+	if err := g.submit(ctx, "stale"); !errors.Is(err, errStale) {
+		t.Fatalf("submit stale: %v", err)
+	}
+	g.close()
+	g.close() // idempotent
+	if err := g.submit(ctx, "b"); !errors.Is(err, ErrClosed) {
+		t.Fatalf("submit after close: %v", err)
+	}
+}
