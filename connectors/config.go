@@ -44,6 +44,9 @@ type Deps struct {
 	// Logger receives debug lines and breaker transitions. Default: a logger
 	// that discards everything.
 	Logger *slog.Logger
+	// Reserver, when set, makes rate limits hold across processes: see
+	// Reserver. Default: nil, each process keeps its own token bucket.
+	Reserver Reserver
 	// Now is the clock. Default: time.Now. The circuit breaker, the rate
 	// limiter and the OAuth2 token cache keep wall-clock time themselves, as
 	// their libraries do; everything else reads Now.

@@ -54,6 +54,13 @@ type Error struct {
 	// by MaxErrorBody.
 	ContentType string
 	Body        []byte
+	// Code is the platform's own error code when it gives one (API
+	// Particulier "37003", France Travail "S002"), for operators and for
+	// mapping to an Outcome.
+	Code string
+	// Outcome is the canonical outcome the connector read from the
+	// platform's error code; empty lets OutcomeOf decide from the status.
+	Outcome Outcome
 	// Err is the underlying transport error, if any.
 	Err error
 }

@@ -42,6 +42,16 @@ func (c RateLimitConfig) Validate() error {
 	return nil
 }
 
+// Reserver books send slots under a rate limit shared by every Relais
+// process using the same credential (the PostgreSQL store implements it; with
+// SQLite, one process, the in-process bucket is enough). Reserve books the
+// next slot of key at cfg's rate and returns how long to wait before using
+// it; a booked slot is never handed to anyone else, so callers must not send
+// before the wait is over.
+type Reserver interface {
+	Reserve(ctx context.Context, key string, cfg RateLimitConfig) (time.Duration, error)
+}
+
 // errRateLimitWait is returned when the wait for a token would outlast the
 // request's deadline, or was cut short by the request's context.
 var errRateLimitWait = errors.New("rate limit wait abandoned")

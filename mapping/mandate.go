@@ -3,6 +3,7 @@ package mapping
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -22,12 +23,22 @@ const (
 	DemarcheJustice    Demarche = "justice"
 	DemarcheEtranger   Demarche = "etranger"
 	DemarcheLoisirs    Demarche = "loisirs"
+	// DemarcheSante is ours, beside the Aidants Connect list: health
+	// records and health documents.
+	DemarcheSante Demarche = "sante"
 )
 
 var demarches = []Demarche{
 	DemarchePapiers, DemarcheFamille, DemarcheSocial, DemarcheTravail, DemarcheLogement,
 	DemarcheTransports, DemarcheArgent, DemarcheJustice, DemarcheEtranger, DemarcheLoisirs,
+	DemarcheSante,
 }
+
+// Demarches returns every démarche, in the Aidants Connect order, sante last.
+func Demarches() []Demarche { return slices.Clone(demarches) }
+
+// Valid reports whether d is one of Demarches.
+func (d Demarche) Valid() bool { return slices.Contains(demarches, d) }
 
 // Helper is the professional who acts for the person under a mandate.
 type Helper struct {

@@ -13,34 +13,31 @@ import (
 	"unicode"
 
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/relais-dev/relais/mapping"
 )
 
 // Demarche is a family of procedures a mandate covers, from the Aidants
-// Connect list plus sante.
-type Demarche string
+// Connect list plus sante: the canonical model's type.
+type Demarche = mapping.Demarche
 
 // The démarches.
 const (
-	Papiers    Demarche = "papiers"
-	Famille    Demarche = "famille"
-	Social     Demarche = "social"
-	Travail    Demarche = "travail"
-	Logement   Demarche = "logement"
-	Transports Demarche = "transports"
-	Argent     Demarche = "argent"
-	Justice    Demarche = "justice"
-	Etranger   Demarche = "etranger"
-	Loisirs    Demarche = "loisirs"
-	Sante      Demarche = "sante"
+	Papiers    = mapping.DemarchePapiers
+	Famille    = mapping.DemarcheFamille
+	Social     = mapping.DemarcheSocial
+	Travail    = mapping.DemarcheTravail
+	Logement   = mapping.DemarcheLogement
+	Transports = mapping.DemarcheTransports
+	Argent     = mapping.DemarcheArgent
+	Justice    = mapping.DemarcheJustice
+	Etranger   = mapping.DemarcheEtranger
+	Loisirs    = mapping.DemarcheLoisirs
+	Sante      = mapping.DemarcheSante
 )
 
 // Demarches returns every démarche, in the Aidants Connect order.
-func Demarches() []Demarche {
-	return []Demarche{Papiers, Famille, Social, Travail, Logement, Transports, Argent, Justice, Etranger, Loisirs, Sante}
-}
-
-// Valid reports whether d is one of Demarches.
-func (d Demarche) Valid() bool { return slices.Contains(Demarches(), d) }
+func Demarches() []Demarche { return mapping.Demarches() }
 
 // DurationDays are the durations a mandate may have, in days.
 func DurationDays() []int { return []int{1, 31, 182, 365} }
