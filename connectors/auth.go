@@ -39,6 +39,19 @@ const (
 	AuthNone AuthKind = "none"
 )
 
+// clientAuthStyle maps AuthConfig.ClientAuth to x/oauth2's style.
+func clientAuthStyle(name string) (oauth2.AuthStyle, bool) {
+	switch name {
+	case "auto":
+		return oauth2.AuthStyleAutoDetect, true
+	case "basic":
+		return oauth2.AuthStyleInHeader, true
+	case "body":
+		return oauth2.AuthStyleInParams, true
+	}
+	return 0, false
+}
+
 // AuthConfig configures a stack's authentication.
 type AuthConfig struct {
 	// Kind is one of the AuthKind constants. Default: "none".
@@ -52,6 +65,12 @@ type AuthConfig struct {
 	ClientSecret Secret `yaml:"client_secret"`
 	// Scopes are the OAuth2 scopes asked for. Default: none.
 	Scopes []string `yaml:"scopes"`
+	// ClientAuth says where "oauth2_client_credentials" sends the client
+	// id and secret: "basic" (an HTTP Basic Authorization header, RFC 6749
+	// §2.3.1), "body" (form parameters, as France Travail requires), or
+	// "auto" (try Basic, fall back to the body once, remember what worked).
+	// Default: "auto".
+	ClientAuth string `yaml:"client_auth"`
 	// HeaderName is the header that carries the key for "api_key".
 	// Default: "X-API-Key".
 	HeaderName string `yaml:"header_name"`
@@ -70,6 +89,9 @@ func (c AuthConfig) WithDefaults() AuthConfig {
 	}
 	if c.HeaderName == "" {
 		c.HeaderName = "X-API-Key"
+	}
+	if c.ClientAuth == "" {
+		c.ClientAuth = "auto"
 	}
 	if c.RefreshBefore == 0 {
 		c.RefreshBefore = 60 * time.Second
@@ -106,6 +128,9 @@ func (c AuthConfig) Validate() error {
 	}
 	if c.RefreshBefore < 0 {
 		return configErrorf("refresh_before", "must not be negative")
+	}
+	if _, ok := clientAuthStyle(c.ClientAuth); !ok {
+		return configErrorf("client_auth", "must be one of auto, basic, body; got %q", c.ClientAuth)
 	}
 	return nil
 }
@@ -248,6 +273,7 @@ func newFormTokenSource(cfg AuthConfig, client *http.Client) oauth2.TokenSource 
 		TokenURL:     cfg.TokenURL,
 		Scopes:       cfg.Scopes,
 	}
+	cc.AuthStyle, _ = clientAuthStyle(cfg.ClientAuth)
 	// oauth2.TokenSource has no context: token requests are bounded by
 	// client's timeout and shared by every caller waiting for the token.
 	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, client)

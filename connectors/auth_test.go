@@ -39,8 +39,9 @@ func (p *tokenPlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			for k := range r.PostForm {
 				fields[k] = r.PostForm.Get(k)
 			}
+			fields["via"] = "body"
 			if id, secret, ok := r.BasicAuth(); ok {
-				fields["client_id"], fields["client_secret"] = id, secret
+				fields["client_id"], fields["client_secret"], fields["via"] = id, secret, "basic"
 			}
 		} else if err := json.NewDecoder(r.Body).Decode(&fields); err != nil || r.Header.Get("Content-Type") != "application/json" {
 			http.Error(w, "want a JSON body", http.StatusBadRequest)
@@ -127,6 +128,35 @@ func TestOAuth2TokenIsCachedAndSent(t *testing.T) {
 				t.Errorf("token refreshes metric = %v, want 1", got)
 			}
 		})
+	}
+}
+
+func TestOAuth2ClientAuthPlacesCredentials(t *testing.T) {
+	t.Parallel()
+	for _, want := range []string{"basic", "body"} {
+		t.Run(want, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t)
+			p := &tokenPlatform{form: true, expiresIn: 3600}
+			srv := newServer(t, p)
+			cfg := oauthConfig(connectors.AuthOAuth2ClientCredentials, srv.URL+"/token")
+			cfg.Auth.ClientAuth = want
+			s := newStack(t, "safe", cfg, b.deps)
+			if status, _, err := get(t, s, srv.URL+"/api"); err != nil || status != http.StatusOK {
+				t.Fatalf("call = %d %v, want 200", status, err)
+			}
+			p.mu.Lock()
+			via := p.lastReq["via"]
+			p.mu.Unlock()
+			if via != want || p.fetches.Load() != 1 {
+				t.Errorf("credentials sent in %q with %d token requests, want %q and 1", via, p.fetches.Load(), want)
+			}
+		})
+	}
+	cfg := oauthConfig(connectors.AuthOAuth2ClientCredentials, "http://127.0.0.1/token")
+	cfg.Auth.ClientAuth = "header"
+	if err := cfg.WithDefaults().Validate(); err == nil || !strings.Contains(err.Error(), "client_auth") {
+		t.Errorf("Validate(client_auth: header) = %v, want an error naming auth.client_auth", err)
 	}
 }
 

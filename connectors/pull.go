@@ -27,6 +27,11 @@ type Puller interface {
 	Status() Status
 }
 
+// ErrInvalidQuery is wrapped by the error Pull returns when the query
+// cannot run at all (no valid recipient, an unknown operation, nothing to
+// identify the person with): the caller's mistake, never the platform's.
+var ErrInvalidQuery = errors.New("invalid pull query")
+
 // PullOperation is one thing a Puller can fetch.
 type PullOperation struct {
 	// Name is stable and snake_case, e.g. "quotient_familial",
@@ -106,8 +111,10 @@ const (
 
 // OutcomeOf returns the canonical outcome of a pull operation's error: nil
 // is ok; an *Error's own Outcome when the connector set it (from the
-// platform's error code); an open breaker is unavailable; a deadline or a
-// timeout is timeout; otherwise the HTTP status and class decide.
+// platform's error code); an open breaker is unavailable; a try never sent
+// because the rate limit's wait would outlast the deadline is rate_limited;
+// a deadline or a timeout is timeout; otherwise the HTTP status and class
+// decide.
 func OutcomeOf(err error) Outcome {
 	if err == nil {
 		return OutcomeOK
@@ -118,6 +125,9 @@ func OutcomeOf(err error) Outcome {
 	ce, isErr := errors.AsType[*Error](err)
 	if isErr && ce.Outcome != "" {
 		return ce.Outcome
+	}
+	if IsRateLimitWait(err) {
+		return OutcomeRateLimited
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return OutcomeTimeout

@@ -104,7 +104,7 @@ func NewStack(name string, cfg StackConfig, deps Deps) (*Stack, error) {
 	var rt http.RoundTripper = &timeoutTransport{next: base, timeout: cfg.Timeout}
 	rt = newMetricsTransport(rt, name, m, deps.Now)
 	rt, reauth := newAuthTransport(rt, cfg.Auth, tokenClient, name, m, log)
-	limiter := newRateLimitTransport(rt, cfg.RateLimit, name, m)
+	limiter := newRateLimitTransport(rt, cfg.RateLimit, name, cfg.Auth, deps)
 	breaker := newBreakerTransport(limiter, cfg.Breaker, cfg.Timeout, name, m, log)
 	rt = newRetryTransport(breaker, cfg.Retry, name, m, deps.Now)
 	rt = &loggingTransport{next: rt, log: log, now: deps.Now}

@@ -12,7 +12,7 @@ import (
 	franceconnectpluscontract "github.com/relais-dev/relais/contracts/franceconnectplus"
 	proconnectcontract "github.com/relais-dev/relais/contracts/proconnect"
 	prosanteconnectcontract "github.com/relais-dev/relais/contracts/prosanteconnect"
-	"github.com/relais-dev/relais/mocks/idp"
+	"github.com/relais-dev/relais/mocks/oidc"
 	"github.com/relais-dev/relais/mocks/platform"
 )
 
@@ -21,22 +21,35 @@ type identityProvider struct {
 	name     string
 	load     func() (*openapi3.T, error)
 	platform func() contracts.Platform
-	profile  func() idp.Profile
+	profile  func() oidc.Profile
 	// says is a phrase the contract's description must hold, proper to
 	// the provider.
 	says string
 	// other is another provider whose metadata must break this contract;
 	// nil when none is served on the same paths.
-	other func() idp.Profile
+	other func() oidc.Profile
 }
 
 func identityProviders() []identityProvider {
 	return []identityProvider{
-		{franceconnectcontract.Name, franceconnectcontract.Load, franceconnectcontract.Platform, idp.FranceConnect, "eidas1", idp.FranceConnectPlus},
-		{franceconnectpluscontract.Name, franceconnectpluscontract.Load, franceconnectpluscontract.Platform, idp.FranceConnectPlus, "eidas2", idp.FranceConnect},
-		{proconnectcontract.Name, proconnectcontract.Load, proconnectcontract.Platform, idp.ProConnect, "siret", idp.FranceConnect},
-		{prosanteconnectcontract.Name, prosanteconnectcontract.Load, prosanteconnectcontract.Platform, idp.ProSanteConnect, "esante-wallet", nil},
+		{franceconnectcontract.Name, franceconnectcontract.Load, franceconnectcontract.Platform, oidc.FranceConnect, "eidas1", oidc.FranceConnectPlus},
+		{franceconnectpluscontract.Name, franceconnectpluscontract.Load, franceconnectpluscontract.Platform, oidc.FranceConnectPlus, "eidas2", oidc.FranceConnect},
+		{proconnectcontract.Name, proconnectcontract.Load, proconnectcontract.Platform, oidc.ProConnect, "siret", oidc.FranceConnect},
+		{prosanteconnectcontract.Name, prosanteconnectcontract.Load, prosanteconnectcontract.Platform, oidc.ProSanteConnect, "esante-wallet", nil},
 	}
+}
+
+// newProvider starts the full mock provider of p with one client.
+func newProvider(t *testing.T, p oidc.Profile) *oidc.Provider {
+	t.Helper()
+	prov, err := oidc.New(p, oidc.Options{Clients: []oidc.Client{{
+		ID: "contract-check", Secret: "contract-check-secret", RedirectURIs: []string{"http://127.0.0.1/callback"},
+		JWKSURL: "http://127.0.0.1/.well-known/jwks.json",
+	}}})
+	if err != nil {
+		t.Fatalf("building the %s mock: %v", p.Name, err)
+	}
+	return prov
 }
 
 func TestIdentityProviderContracts(t *testing.T) {
@@ -75,7 +88,7 @@ func TestIdentityProvidersPassTheirContracts(t *testing.T) {
 	for _, ip := range identityProviders() {
 		t.Run(ip.name, func(t *testing.T) {
 			t.Parallel()
-			mock := idp.New(ip.profile(), idp.Options{})
+			mock := newProvider(t, ip.profile())
 			connectortest.RequirePass(t, ip.platform(), connectortest.VerifyMock(t, ip.platform(), mock))
 			// Each operation is called by its case and by the examples check.
 			if st := mock.Platform().Stats(); st.ResponseViolations != 0 || st.Violations != 0 || st.ByOperation["discovery"] != 2 || st.ByOperation["jwks"] != 2 {
@@ -92,7 +105,7 @@ func TestIdentityProviderContractsCatchChanges(t *testing.T) {
 	for _, ip := range identityProviders() {
 		t.Run(ip.name, func(t *testing.T) {
 			t.Parallel()
-			mock := idp.New(ip.profile(), idp.Options{})
+			mock := newProvider(t, ip.profile())
 			if err := mock.Platform().SetFaults(platform.Faults{Rules: []platform.Rule{{
 				Operations: []string{"discovery"},
 				Drift:      []platform.Drift{{Kind: platform.DriftRemove, Path: "/jwks_uri"}},
@@ -108,7 +121,7 @@ func TestIdentityProviderContractsCatchChanges(t *testing.T) {
 			if !found {
 				t.Fatal("the missing jwks_uri was not reported")
 			}
-			if ip.other != nil && !connectortest.VerifyMock(t, ip.platform(), idp.New(ip.other(), idp.Options{})).Failed() {
+			if ip.other != nil && !connectortest.VerifyMock(t, ip.platform(), newProvider(t, ip.other())).Failed() {
 				t.Fatalf("another provider's metadata passed the %s contract", ip.name)
 			}
 		})

@@ -12,11 +12,14 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/relais-dev/relais/connectors"
+	"github.com/relais-dev/relais/connectors/apiparticulier"
 	"github.com/relais-dev/relais/connectors/coffrefort"
+	"github.com/relais-dev/relais/connectors/francetravail"
 	"github.com/relais-dev/relais/gateway/api"
 	"github.com/relais-dev/relais/gateway/delivery"
 	"github.com/relais-dev/relais/gateway/identity/oidc"
 	"github.com/relais-dev/relais/gateway/mandate"
+	"github.com/relais-dev/relais/gateway/profile"
 )
 
 // Config is the whole gateway configuration: one YAML file, with
@@ -38,6 +41,11 @@ type Config struct {
 	Connectors ConnectorsConfig `yaml:"connectors"`
 	// Mandates enables the mandates API (/v1/mandates).
 	Mandates MandatesConfig `yaml:"mandates"`
+	// Profiles configures profile lookups (POST /v1/profiles:lookup, GET
+	// /v1/profiles/{id}) and the platforms they pull from. Lookups are on
+	// when mandates are (mandates.person_key): person references bind each
+	// lookup to its mandate or consent.
+	Profiles ProfilesConfig `yaml:"profiles"`
 	// Log sets the log level and format.
 	Log LogConfig `yaml:"log"`
 	// Identity configures browser sign-in (/auth, /compte); without
@@ -68,6 +76,21 @@ type IdentityConfig struct {
 	// ConsentTTL is how long a consent given at a FranceConnect login
 	// lasts. Default 24h.
 	ConsentTTL time.Duration `yaml:"consent_ttl"`
+	// SandboxSMSOutbox serves /pro/sandbox/sms, where professionals read
+	// the SMS the gateway would have sent (the mandates' confirmation
+	// codes). Default false; only `relais sandbox` sets it, and it is
+	// refused with secure_cookies, so never in production.
+	SandboxSMSOutbox bool `yaml:"sandbox_sms_outbox"`
+	// MaxPendingLogins bounds the logins started and not yet come back,
+	// across replicas: past it, new logins are refused until some expire
+	// (10 min). Default 10000.
+	MaxPendingLogins int `yaml:"max_pending_logins"`
+	// MaxSessions bounds the live browser sessions, across replicas.
+	// Default 100000.
+	MaxSessions int `yaml:"max_sessions"`
+	// PurgeInterval is how often expired pending logins, sessions and
+	// access tokens are deleted from the store. Default 1m.
+	PurgeInterval time.Duration `yaml:"purge_interval"`
 }
 
 // StoreConfig selects the database.
@@ -126,6 +149,20 @@ type ConnectorsConfig struct {
 	Coffrefort *coffrefort.Config `yaml:"coffrefort"`
 }
 
+// ProfilesConfig configures profile lookups and their sources.
+type ProfilesConfig struct {
+	// Lookup tunes lookups and their prefills: deadline (default 10s),
+	// ttl (15m), gone_for (24h), purge_interval (1m).
+	Lookup profile.Config `yaml:"lookup"`
+	// APIParticulier is the API Particulier source, named apiparticulier:
+	// CAF/MSA rights and quotient familial, France Travail statut and
+	// indemnités. Absent (the default): disabled.
+	APIParticulier *apiparticulier.Config `yaml:"apiparticulier"`
+	// FranceTravail is the France Travail partner API source, named
+	// francetravail. Absent (the default): disabled.
+	FranceTravail *francetravail.Config `yaml:"francetravail"`
+}
+
 // LogConfig sets logging.
 type LogConfig struct {
 	// Level is debug, info (default), warn or error.
@@ -176,6 +213,15 @@ func (c Config) WithDefaults() Config {
 		cf := c.Connectors.Coffrefort.WithDefaults()
 		c.Connectors.Coffrefort = &cf
 	}
+	c.Profiles.Lookup = c.Profiles.Lookup.WithDefaults()
+	if c.Profiles.APIParticulier != nil {
+		ap := c.Profiles.APIParticulier.WithDefaults()
+		c.Profiles.APIParticulier = &ap
+	}
+	if c.Profiles.FranceTravail != nil {
+		ft := c.Profiles.FranceTravail.WithDefaults()
+		c.Profiles.FranceTravail = &ft
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -194,6 +240,15 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Identity.ConsentTTL == 0 {
 		c.Identity.ConsentTTL = 24 * time.Hour
+	}
+	if c.Identity.MaxPendingLogins == 0 {
+		c.Identity.MaxPendingLogins = oidc.DefaultPendingMax
+	}
+	if c.Identity.MaxSessions == 0 {
+		c.Identity.MaxSessions = DefaultMaxSessions
+	}
+	if c.Identity.PurgeInterval == 0 {
+		c.Identity.PurgeInterval = time.Minute
 	}
 	if c.Log.Format == "" {
 		c.Log.Format = "text"
@@ -229,10 +284,33 @@ func (c Config) Validate() error {
 			return connectors.PrefixConfigError("connectors.coffrefort", err)
 		}
 	}
+	if err := c.Profiles.validate(); err != nil {
+		return err
+	}
 	return c.Identity.validate(c.Mandates.PersonKey)
 }
 
+func (c ProfilesConfig) validate() error {
+	if err := c.Lookup.Validate(); err != nil {
+		return fmt.Errorf("profiles.lookup.%w", err)
+	}
+	if c.APIParticulier != nil {
+		if err := c.APIParticulier.Validate(); err != nil {
+			return connectors.PrefixConfigError("profiles.apiparticulier", err)
+		}
+	}
+	if c.FranceTravail != nil {
+		if err := c.FranceTravail.Validate(); err != nil {
+			return connectors.PrefixConfigError("profiles.francetravail", err)
+		}
+	}
+	return nil
+}
+
 func (c IdentityConfig) validate(personKey connectors.Secret) error {
+	if c.SandboxSMSOutbox && (c.SecureCookies == nil || *c.SecureCookies) {
+		return errors.New("identity.sandbox_sms_outbox: is for the sandbox only, on plain HTTP (identity.secure_cookies: false)")
+	}
 	if len(c.Providers) == 0 {
 		return nil
 	}
@@ -254,6 +332,15 @@ func (c IdentityConfig) validate(personKey connectors.Secret) error {
 	}
 	if c.ConsentTTL < time.Minute {
 		return errors.New("identity.consent_ttl: must be at least 1m")
+	}
+	if c.MaxPendingLogins < 1 {
+		return errors.New("identity.max_pending_logins: must be at least 1")
+	}
+	if c.MaxSessions < 1 {
+		return errors.New("identity.max_sessions: must be at least 1")
+	}
+	if c.PurgeInterval < time.Second {
+		return errors.New("identity.purge_interval: must be at least 1s")
 	}
 	return nil
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/relais-dev/relais/gateway/identity/oidc"
 	"github.com/relais-dev/relais/gateway/identity/web"
 	"github.com/relais-dev/relais/gateway/mandate"
+	"github.com/relais-dev/relais/gateway/profile"
 	"github.com/relais-dev/relais/gateway/store"
 	"github.com/relais-dev/relais/gateway/vault"
 	"github.com/relais-dev/relais/mapping"
@@ -97,11 +98,14 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 		return nil, err
 	}
 	deps.Logger.Debug("mapping specs compiled", slog.Int("plans", len(mappings.Plans())))
+	// One set of connector metrics, for the destinations and the lookups'
+	// sources alike. Destinations given in deps may have registered theirs
+	// already: the sources then keep their metrics to themselves.
+	cdeps := connectors.Deps{Logger: deps.Logger, Now: deps.Now}
 	conns := deps.Connectors
 	if conns == nil {
-		conns, err = NewConnectors(cfg.Connectors, connectors.Deps{
-			Metrics: connectors.NewMetrics(deps.Registry), Logger: deps.Logger, Now: deps.Now,
-		})
+		cdeps.Metrics = connectors.NewMetrics(deps.Registry)
+		conns, err = NewConnectors(cfg.Connectors, cdeps)
 		if err != nil {
 			return nil, err
 		}
@@ -120,6 +124,12 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	sealJob, sealWorker := st.PeriodicSealJob(cfg.Queue.JournalSealInterval)
 	river.AddWorker(g.workers, sealWorker)
 	g.periodic = []*river.PeriodicJob{sealJob}
+	// Every replica can work the purge; it is scheduled where sign-in is on.
+	purgeJob, purgeWorker := st.PeriodicSignInPurgeJob(cfg.Identity.PurgeInterval)
+	river.AddWorker(g.workers, purgeWorker)
+	if len(cfg.Identity.Providers) > 0 {
+		g.periodic = append(g.periodic, purgeJob)
+	}
 
 	deps.Registry.MustRegister(&queueCollector{store: st, desc: queueDesc})
 	var mandates *mandate.Service
@@ -130,13 +140,23 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 			return nil, fmt.Errorf("mandates: %w", err)
 		}
 	}
+	var profiles *profile.Service
+	if mandates != nil {
+		if profiles, err = newProfiles(cfg, st, mandates, cdeps, deps); err != nil {
+			st.Close()
+			return nil, err
+		}
+		profilePurgeJob, profilePurgeWorker := st.PeriodicPurgeJob(cfg.Profiles.Lookup.PurgeInterval, cfg.Profiles.Lookup.GoneFor)
+		river.AddWorker(g.workers, profilePurgeWorker)
+		g.periodic = append(g.periodic, profilePurgeJob)
+	}
 	g.api = api.New(cfg.API, api.Deps{
-		Store: st, Connectors: conns, Mandates: mandates, WorkersRunning: g.running.Load,
+		Store: st, Connectors: conns, Mandates: mandates, Profiles: profiles, WorkersRunning: g.running.Load,
 		Registry: deps.Registry, Logger: deps.Logger, Now: deps.Now,
 	})
 	g.handler, g.preset = g.api, deps.Listener
 	if len(cfg.Identity.Providers) > 0 {
-		signin, err := newSignIn(ctx, cfg, st, deps)
+		signin, err := newSignIn(ctx, cfg, st, mandates, deps)
 		if err != nil {
 			st.Close()
 			return nil, err
@@ -296,11 +316,28 @@ func (c *queueCollector) Collect(ch chan<- prometheus.Metric) {
 }
 
 // consentStore is what sign-in needs of the store.
-var _ web.ConsentStore = (*store.Store)(nil)
+var (
+	_ web.ConsentStore = (*store.Store)(nil)
+	_ web.Directory    = (*store.Store)(nil)
+)
+
+// organisationBySIRET binds a ProConnect professional to the tenant
+// registered with their SIRET.
+func organisationBySIRET(st *store.Store) func(context.Context, string) (web.Organisation, error) {
+	return func(ctx context.Context, siret string) (web.Organisation, error) {
+		t, err := st.TenantBySIRET(ctx, siret)
+		if errors.Is(err, store.ErrNotFound) {
+			return web.Organisation{}, web.ErrUnknownOrganisation
+		} else if err != nil {
+			return web.Organisation{}, fmt.Errorf("finding the tenant of SIRET %s: %w", siret, err)
+		}
+		return web.Organisation{TenantID: t.ID, Name: t.Name}, nil
+	}
+}
 
 // newSignIn builds one relying party per configured provider (running
 // their discovery) and the browser routes over them.
-func newSignIn(ctx context.Context, cfg Config, st *store.Store, deps Deps) (*web.Handler, error) {
+func newSignIn(ctx context.Context, cfg Config, st *store.Store, mandates *mandate.Service, deps Deps) (*web.Handler, error) {
 	ic := cfg.Identity
 	var keys *oidc.DecryptionKeys
 	if ic.EncryptionKeyFile != "" {
@@ -310,7 +347,9 @@ func newSignIn(ctx context.Context, cfg Config, st *store.Store, deps Deps) (*we
 		}
 		keys = k
 	}
-	pending := oidc.NewMemoryPending(0, 0, deps.Now)
+	// Pending logins and sessions live in the store: a login started on
+	// one replica may come back on another.
+	pending := NewStorePending(st, oidc.DefaultPendingTTL, ic.MaxPendingLogins)
 	rps := make([]*oidc.RelyingParty, 0, len(ic.Providers))
 	for i, pc := range ic.Providers {
 		pc.SecureCookie = pc.SecureCookie || *ic.SecureCookies
@@ -321,8 +360,12 @@ func newSignIn(ctx context.Context, cfg Config, st *store.Store, deps Deps) (*we
 		rps = append(rps, rp)
 	}
 	tenant := ic.Tenant
-	h, err := web.New(web.Config{SessionTTL: ic.SessionTTL, Secure: *ic.SecureCookies, ConsentTTL: ic.ConsentTTL}, web.Deps{
-		Providers: rps, Keys: keys, Consents: st, PersonKey: []byte(cfg.Mandates.PersonKey.Reveal()),
+	h, err := web.New(web.Config{
+		SessionTTL: ic.SessionTTL, Secure: *ic.SecureCookies, ConsentTTL: ic.ConsentTTL, SandboxSMSOutbox: ic.SandboxSMSOutbox,
+	}, web.Deps{
+		Providers: rps, Keys: keys, Sessions: NewStoreSessions(st, ic.MaxSessions), Consents: st,
+		PersonKey: []byte(cfg.Mandates.PersonKey.Reveal()), Organisation: organisationBySIRET(st),
+		Mandates: mandates, Directory: st, SMSOutbox: st.SMSOutbox,
 		Tenant: func(ctx context.Context) (string, error) {
 			t, err := st.TenantByName(ctx, tenant)
 			if err != nil {

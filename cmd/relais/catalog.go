@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -22,7 +23,7 @@ import (
 	mockcoffrefort "github.com/relais-dev/relais/mocks/coffrefort"
 	mockdmp "github.com/relais-dev/relais/mocks/dmp"
 	mockfrancetravail "github.com/relais-dev/relais/mocks/francetravail"
-	"github.com/relais-dev/relais/mocks/idp"
+	mockoidc "github.com/relais-dev/relais/mocks/oidc"
 	"github.com/relais-dev/relais/mocks/platform"
 	mocktddui "github.com/relais-dev/relais/mocks/tddui"
 )
@@ -36,6 +37,10 @@ type entry struct {
 	// mock builds a fresh mock; logger receives its warnings (answers that
 	// break the contract).
 	mock func(logger *slog.Logger) mockInstance
+	// signIn, set on identity providers only, builds the provider's mock
+	// (a full OpenID Provider of mocks/oidc) for the relying parties
+	// clients; mock builds it for localClient.
+	signIn func(logger *slog.Logger, clients []mockoidc.Client) (mockInstance, error)
 }
 
 // mockInstance is a mock: what serves it and what drives it (faults,
@@ -45,44 +50,79 @@ type mockInstance struct {
 	control *platform.Server
 }
 
-// catalog is the one list of platforms, in the order they are printed.
-// `relais mocks`, `relais contracts verify|diff` and their tests read it.
-func catalog() []entry {
-	idpMock := func(profile func() idp.Profile) func(*slog.Logger) mockInstance {
-		return func(l *slog.Logger) mockInstance {
-			m := idp.New(profile(), idp.Options{Logger: l})
-			return mockInstance{m, m.Platform()}
-		}
+// The relying party every mock identity provider of `relais mocks` knows:
+// a Relais on the default address of `relais serve` and `relais sandbox`.
+const (
+	localRelaisURL        = "http://127.0.0.1:8080"
+	localOIDCClientID     = "relais-local"
+	localOIDCClientSecret = "relais-local-secret"
+)
+
+// localClient is the client at the mock provider name of a Relais at
+// localRelaisURL: its callback and logout pages, and its JWKS, where
+// FranceConnect+ finds the key to encrypt tokens to.
+func localClient(name string) mockoidc.Client {
+	return mockoidc.Client{
+		ID: localOIDCClientID, Secret: localOIDCClientSecret,
+		RedirectURIs:           []string{localRelaisURL + "/auth/" + name + "/callback"},
+		PostLogoutRedirectURIs: []string{localRelaisURL + "/auth/logged-out"},
+		JWKSURL:                localRelaisURL + "/.well-known/jwks.json",
 	}
+}
+
+// identityProvider is the catalog entry of an identity provider: its mock
+// is the full OpenID Provider of mocks/oidc, named after the address it is
+// served on.
+func identityProvider(name string, contract func() contracts.Platform, profile func() mockoidc.Profile) entry {
+	signIn := func(l *slog.Logger, clients []mockoidc.Client) (mockInstance, error) {
+		p, err := mockoidc.New(profile(), mockoidc.Options{Clients: clients, Logger: l})
+		if err != nil {
+			return mockInstance{}, fmt.Errorf("building the mock %s: %w", name, err)
+		}
+		return mockInstance{p, p.Platform()}, nil
+	}
+	return entry{name: name, contract: contract, signIn: signIn, mock: func(l *slog.Logger) mockInstance {
+		m, err := signIn(l, []mockoidc.Client{localClient(name)})
+		if err != nil {
+			panic(err) // the catalog's own options: a programming error
+		}
+		return m
+	}}
+}
+
+// catalog is the one list of platforms, in the order they are printed.
+// `relais mocks`, `relais contracts verify|diff`, `relais sandbox` and their
+// tests read it.
+func catalog() []entry {
 	return []entry{
-		{"apiparticulier", apiparticuliercontract.Platform, func(l *slog.Logger) mockInstance {
+		{name: "apiparticulier", contract: apiparticuliercontract.Platform, mock: func(l *slog.Logger) mockInstance {
 			m := mockapiparticulier.New(mockapiparticulier.Options{Logger: l})
 			return mockInstance{m, m.Platform()}
 		}},
-		{"cafpsu", cafpsucontract.Platform, func(l *slog.Logger) mockInstance {
+		{name: "cafpsu", contract: cafpsucontract.Platform, mock: func(l *slog.Logger) mockInstance {
 			m := mockcafpsu.New(mockcafpsu.Options{Logger: l})
 			return mockInstance{m, m.Platform()}
 		}},
-		{"francetravail", francetravailcontract.Platform, func(l *slog.Logger) mockInstance {
+		{name: "francetravail", contract: francetravailcontract.Platform, mock: func(l *slog.Logger) mockInstance {
 			m := mockfrancetravail.New(mockfrancetravail.Options{Logger: l})
 			return mockInstance{m, m.Platform()}
 		}},
-		{"dmp", dmpcontract.Platform, func(l *slog.Logger) mockInstance {
+		{name: "dmp", contract: dmpcontract.Platform, mock: func(l *slog.Logger) mockInstance {
 			m := mockdmp.New(mockdmp.Options{Logger: l})
 			return mockInstance{m, m.Platform()}
 		}},
-		{"tddui", tdduicontract.Platform, func(l *slog.Logger) mockInstance {
+		{name: "tddui", contract: tdduicontract.Platform, mock: func(l *slog.Logger) mockInstance {
 			m := mocktddui.New(mocktddui.Options{Logger: l})
 			return mockInstance{m, m.Platform()}
 		}},
-		{"coffrefort", coffrefortcontract.Platform, func(l *slog.Logger) mockInstance {
+		{name: "coffrefort", contract: coffrefortcontract.Platform, mock: func(l *slog.Logger) mockInstance {
 			m := mockcoffrefort.New(mockcoffrefort.Options{Logger: l, Sandbox: true})
 			return mockInstance{m, m.Platform()}
 		}},
-		{"franceconnect", franceconnectcontract.Platform, idpMock(idp.FranceConnect)},
-		{"franceconnectplus", franceconnectpluscontract.Platform, idpMock(idp.FranceConnectPlus)},
-		{"proconnect", proconnectcontract.Platform, idpMock(idp.ProConnect)},
-		{"prosanteconnect", prosanteconnectcontract.Platform, idpMock(idp.ProSanteConnect)},
+		identityProvider("franceconnect", franceconnectcontract.Platform, mockoidc.FranceConnect),
+		identityProvider("franceconnectplus", franceconnectpluscontract.Platform, mockoidc.FranceConnectPlus),
+		identityProvider("proconnect", proconnectcontract.Platform, mockoidc.ProConnect),
+		identityProvider("prosanteconnect", prosanteconnectcontract.Platform, mockoidc.ProSanteConnect),
 	}
 }
 

@@ -70,6 +70,8 @@ func loadFaultsFile(path string, cat []entry) (map[string]platform.Faults, error
 type startedMock struct {
 	*mocks.Running
 	control *platform.Server
+	// signIn tells an identity provider (a full OpenID Provider).
+	signIn bool
 }
 
 // startMocks serves a fresh mock of every platform of cat on host:0, with
@@ -93,7 +95,7 @@ func startMocks(cat []entry, host string, faults map[string]platform.Faults, log
 		if err != nil {
 			return out, err
 		}
-		out = append(out, startedMock{Running: r, control: m.control})
+		out = append(out, startedMock{Running: r, control: m.control, signIn: en.signIn != nil})
 	}
 	return out, nil
 }
@@ -122,6 +124,10 @@ func printMocks(w io.Writer, running []startedMock, faultsFile string, faults ma
 			note = "   pannes injectées"
 		}
 		fmt.Fprintf(w, "  %-18s  %s   (pilotage : %s/_mock/faults)%s\n", r.Name, r.URL, r.URL, note)
+	}
+	if slices.ContainsFunc(running, func(r startedMock) bool { return r.signIn }) {
+		fmt.Fprintf(w, "\nLes fournisseurs d'identité connaissent le client %q (secret %q), un Relais sur %s\n", localOIDCClientID, localOIDCClientSecret, localRelaisURL)
+		fmt.Fprintf(w, "(retour sur %s/auth/<fournisseur>/callback, clés de chiffrement FranceConnect+ lues sur %s/.well-known/jwks.json).\n", localRelaisURL, localRelaisURL)
 	}
 	if faultsFile != "" {
 		fmt.Fprintf(w, "\nPannes lues dans %s.\n", faultsFile)

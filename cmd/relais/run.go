@@ -37,6 +37,7 @@ func commands() []command {
 		{"journal", "journal verify --config FILE   check the journal's hash chain", runJournal},
 		{"bench", "bench deliver [flags]          measure end-to-end delivery throughput", runBench},
 		{"mapping", "mapping lint|run ...         check and try mapping specs", runMapping},
+		{"report", "report validate|template|generate ...   check activity report files offline, write their templates", runReport},
 		{"version", "version                        print the version", runVersion},
 	}
 }

@@ -8,27 +8,35 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/relais-dev/relais/connectors"
+	"github.com/relais-dev/relais/connectors/apiparticulier"
 	"github.com/relais-dev/relais/connectors/coffrefort"
+	"github.com/relais-dev/relais/connectors/francetravail"
 	"github.com/relais-dev/relais/gateway"
 	rpoidc "github.com/relais-dev/relais/gateway/identity/oidc"
+	"github.com/relais-dev/relais/gateway/store"
 	"github.com/relais-dev/relais/gateway/vault"
-	"github.com/relais-dev/relais/mocks"
+	mockapiparticulier "github.com/relais-dev/relais/mocks/apiparticulier"
 	mockcoffrefort "github.com/relais-dev/relais/mocks/coffrefort"
-	"github.com/relais-dev/relais/mocks/idp"
+	mockfrancetravail "github.com/relais-dev/relais/mocks/francetravail"
 	mockoidc "github.com/relais-dev/relais/mocks/oidc"
 	"github.com/relais-dev/relais/mocks/platform"
 )
 
-// sandboxTenant is the demo tenant the sandbox creates.
+// sandboxTenant is the demo tenant the sandbox creates, registered with
+// the SIRET of the mock ProConnect's first professional (Sophie Garnier,
+// CCAS) so that she signs in to the professional space; the second
+// (Karim Benali) has another SIRET and is shown that his organisation is
+// not registered.
 const sandboxTenant = "demo"
+
+// sandboxSIRET is the demo tenant's SIRET.
+var sandboxSIRET = mockoidc.Professionals()[0].SIRET
 
 func runSandbox(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("sandbox", e)
@@ -65,11 +73,10 @@ type sandboxOptions struct {
 }
 
 // sandbox is a gateway wired to every mock platform, with a demo tenant.
+// People sign in through the mocks of the identity providers.
 type sandbox struct {
 	gateway *gateway.Gateway
 	mocks   []startedMock
-	// idps are the mock OpenID Providers people sign in with.
-	idps    []*mocks.Running
 	apiKey  string
 	baseURL string
 }
@@ -86,28 +93,24 @@ func startSandbox(ctx context.Context, opts sandboxOptions) (sb *sandbox, err er
 	if err != nil {
 		return nil, err
 	}
-	sb = &sandbox{}
+	identityKeys := filepath.Join(opts.DataDir, "identity-keys.json")
+	if err := sandboxIdentityKeys(identityKeys); err != nil {
+		return nil, err
+	}
+	// started, not sb: a failing return sets sb to nil.
+	started := &sandbox{}
+	sb = started
 	defer func() {
 		if err != nil {
 			stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
-			_ = sb.Stop(stopCtx)
+			_ = started.Stop(stopCtx)
 		}
 	}()
 	logger := opts.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	// Every platform of the catalog, each on its own loopback port.
-	sb.mocks, err = startMocks(catalog(), "127.0.0.1", opts.Faults, logger)
-	if err != nil {
-		return nil, err
-	}
-	safe, ok := sb.mock("coffrefort")
-	if !ok {
-		return nil, errors.New("the catalog has no coffrefort mock")
-	}
-
 	// The gateway's address comes first: the identity providers' clients
 	// are registered with its callback URLs.
 	ln, err := net.Listen("tcp", opts.Listen)
@@ -115,21 +118,41 @@ func startSandbox(ctx context.Context, opts sandboxOptions) (sb *sandbox, err er
 		return nil, fmt.Errorf("listening on %s: %w", opts.Listen, err)
 	}
 	sb.baseURL = "http://" + ln.Addr().String()
-	providers, err := sb.startIdentityProviders(sb.baseURL)
+	// Every platform of the catalog, each on its own loopback port; the
+	// identity providers know the gateway as their client.
+	cat, err := sandboxCatalog(sb.baseURL, logger)
 	if err != nil {
 		ln.Close()
 		return nil, err
 	}
+	if sb.mocks, err = startMocks(cat, "127.0.0.1", opts.Faults, logger); err != nil {
+		ln.Close()
+		return nil, err
+	}
+	safe, ok := sb.mock("coffrefort")
+	if !ok {
+		ln.Close()
+		return nil, errors.New("the catalog has no coffrefort mock")
+	}
+	ap, _ := sb.mock("apiparticulier")
+	ft, _ := sb.mock("francetravail")
+	providers := sb.relyingParties()
 	insecure := false // plain HTTP on loopback: no Secure cookies
 	cfg := gateway.Config{
 		Listen:     opts.Listen,
-		Identity:   gateway.IdentityConfig{Providers: providers, SecureCookies: &insecure},
+		Identity:   gateway.IdentityConfig{Providers: providers, SecureCookies: &insecure, EncryptionKeyFile: identityKeys, SandboxSMSOutbox: true},
 		Store:      gateway.StoreConfig{Driver: "sqlite", DSN: connectors.Secret(filepath.Join(opts.DataDir, "relais.db"))},
 		Encryption: gateway.EncryptionConfig{Keys: connectors.Secret(keys)},
 		Mandates:   gateway.MandatesConfig{PersonKey: connectors.Secret(personKey)},
 		Connectors: gateway.ConnectorsConfig{Coffrefort: &coffrefort.Config{
 			BaseURL: safe.URL, ClientID: mockcoffrefort.DefaultClientID, ClientSecret: mockcoffrefort.DefaultClientSecret,
 		}},
+		// Lookups pull from the mocks of API Particulier and France Travail.
+		Profiles: gateway.ProfilesConfig{
+			APIParticulier: &apiparticulier.Config{BaseURL: ap.URL, Token: connectors.Secret(mockapiparticulier.DefaultToken)},
+			FranceTravail: &francetravail.Config{BaseURL: ft.URL, ClientID: mockfrancetravail.DefaultClientID,
+				ClientSecret: connectors.Secret(mockfrancetravail.DefaultClientSecret)},
+		},
 	}
 	g, err := gateway.New(ctx, cfg, gateway.Deps{Logger: opts.Logger, Listener: ln})
 	if err != nil {
@@ -142,7 +165,11 @@ func startSandbox(ctx context.Context, opts sandboxOptions) (sb *sandbox, err er
 	}
 	sb.baseURL = "http://" + g.Addr()
 
-	tenant, err := g.Store().EnsureTenant(ctx, sandboxTenant)
+	created, err := g.Store().CreateTenant(ctx, store.NewTenant{Name: sandboxTenant, SIRET: sandboxSIRET}, store.ActorCLI)
+	tenant := created.Tenant
+	if errors.Is(err, store.ErrTenantExists) { // the data directory of an earlier run
+		tenant, err = g.Store().TenantByName(ctx, sandboxTenant)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -197,10 +224,6 @@ func (sb *sandbox) Stop(ctx context.Context) error {
 	}
 	errs = append(errs, stopMocks(ctx, sb.mocks))
 	sb.mocks = nil
-	for _, r := range sb.idps {
-		errs = append(errs, r.Stop(ctx))
-	}
-	sb.idps = nil
 	return errors.Join(errs...)
 }
 
@@ -221,18 +244,17 @@ func (sb *sandbox) printWelcome(w io.Writer) {
 	fmt.Fprintf(w, "  Passerelle (API v1)   %s\n", sb.baseURL)
 	fmt.Fprintf(w, "  Description OpenAPI   %s/v1/openapi.json\n", sb.baseURL)
 	fmt.Fprintf(w, "  Métriques             %s/metrics\n", sb.baseURL)
-	fmt.Fprintf(w, "  Locataire de démo     %s\n", sandboxTenant)
+	fmt.Fprintf(w, "  Locataire de démo     %s (SIRET %s)\n", sandboxTenant, sandboxSIRET)
+	fmt.Fprintf(w, "  Espace professionnel  %s/pro (ProConnect : sophie.garnier ; SMS envoyés : %s/pro/sandbox/sms)\n", sb.baseURL, sb.baseURL)
 	fmt.Fprintf(w, "  Clé d'API             %s\n\n", sb.apiKey)
 	fmt.Fprintf(w, "Plateformes simulées :\n")
 	for _, m := range sb.mocks {
 		fmt.Fprintf(w, "  %-20s  %s   (pilotage : %s/_mock/faults)\n", m.Name, m.URL, m.URL)
 	}
-	fmt.Fprintf(w, "\nConnexion des personnes (fournisseurs d'identité simulés) :\n")
-	for _, r := range sb.idps {
-		fmt.Fprintf(w, "  %-20s  %s\n", r.Name, r.URL)
+	fmt.Fprintf(w, "\nConnexion des personnes (fournisseurs d'identité simulés, utilisateurs de test sur leur page) :\n")
+	for _, p := range sandboxSignIn() {
+		fmt.Fprintf(w, "  Se connecter avec %-18s %s\n", p.label, sb.signInURL(p.name))
 	}
-	fmt.Fprintf(w, "  Se connecter avec FranceConnect : %s/auth/franceconnect/login?return_to=%%2Fcompte\n", sb.baseURL)
-	fmt.Fprintf(w, "  Se connecter avec ProConnect    : %s/auth/proconnect/login?return_to=%%2Fcompte\n", sb.baseURL)
 	fmt.Fprintf(w, "\nDéposer un document dans le coffre-fort numérique :\n\n")
 	fmt.Fprintf(w, "  curl -sS -X POST %s/v1/submissions \\\n", sb.baseURL)
 	fmt.Fprintf(w, "    -H 'Authorization: Bearer %s' \\\n", sb.apiKey)
@@ -248,51 +270,93 @@ const (
 	sandboxOIDCClientSecret = "relais-sandbox-client-secret"
 )
 
-// startIdentityProviders serves the mock FranceConnect and ProConnect
-// (mocks/oidc), each on its own loopback port, with the gateway at baseURL
-// registered as their client, and returns the gateway's relying-party
-// configuration for them.
-func (sb *sandbox) startIdentityProviders(baseURL string) ([]rpoidc.Config, error) {
-	var out []rpoidc.Config
-	for _, p := range []struct {
-		profile idp.Profile
-		rp      rpoidc.Profile
-		scopes  []string
-	}{
-		{idp.FranceConnect(), rpoidc.ProfileFranceConnect, []string{"openid", "identite_pivot", "email"}},
-		{idp.ProConnect(), rpoidc.ProfileProConnect, []string{"openid", "given_name", "usual_name", "email", "uid", "siret", "idp_id", "organizational_unit"}},
-	} {
-		// The provider's issuer holds its port: serve first, then build it.
-		var prov atomic.Pointer[mockoidc.Provider]
-		r, err := mocks.Serve(p.profile.Name+"-oidc", "127.0.0.1:0", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-			if h := prov.Load(); h != nil {
-				h.ServeHTTP(w, req)
-				return
-			}
-			http.Error(w, "provider starting", http.StatusServiceUnavailable)
-		}))
+// signInProvider is an identity provider of the sandbox: its mock in the
+// catalog (name) and the gateway's relying party for it.
+type signInProvider struct {
+	name, label string
+	mock        func() mockoidc.Profile
+	profile     rpoidc.Profile
+	scopes      []string
+}
+
+// sandboxSignIn lists the identity providers people sign in with, in the
+// order the welcome prints them.
+func sandboxSignIn() []signInProvider {
+	return []signInProvider{
+		{"franceconnect", "FranceConnect", mockoidc.FranceConnect, rpoidc.ProfileFranceConnect, []string{"openid", "identite_pivot", "email"}},
+		{"franceconnectplus", "FranceConnect+", mockoidc.FranceConnectPlus, rpoidc.ProfileFranceConnectPlus, []string{"openid", "identite_pivot", "email"}},
+		{"proconnect", "ProConnect", mockoidc.ProConnect, rpoidc.ProfileProConnect,
+			[]string{"openid", "given_name", "usual_name", "email", "uid", "siret", "idp_id", "organizational_unit"}},
+		{"prosanteconnect", "Pro Santé Connect", mockoidc.ProSanteConnect, rpoidc.ProfileProSanteConnect, []string{"openid", "scope_all"}},
+	}
+}
+
+// signInURL is where a person starts signing in with the provider name.
+func (sb *sandbox) signInURL(name string) string {
+	return sb.baseURL + "/auth/" + name + "/login?return_to=%2Fcompte"
+}
+
+// sandboxCatalog is the catalog whose identity providers know the gateway
+// at baseURL as their client: its callback and logout pages, and its JWKS,
+// where FranceConnect+ finds the key it encrypts tokens to.
+func sandboxCatalog(baseURL string, logger *slog.Logger) ([]entry, error) {
+	cat := catalog()
+	for i, en := range cat {
+		if en.signIn == nil {
+			continue
+		}
+		m, err := en.signIn(logger.With("mock", en.name), []mockoidc.Client{{
+			ID: sandboxOIDCClientID, Secret: sandboxOIDCClientSecret,
+			RedirectURIs:           []string{baseURL + "/auth/" + en.name + "/callback"},
+			PostLogoutRedirectURIs: []string{baseURL + "/auth/logged-out"},
+			JWKSURL:                baseURL + "/.well-known/jwks.json",
+		}})
 		if err != nil {
 			return nil, err
 		}
-		sb.idps = append(sb.idps, r)
-		redirect := baseURL + "/auth/" + p.profile.Name + "/callback"
-		loggedOut := baseURL + "/auth/logged-out"
-		op, err := mockoidc.New(p.profile, mockoidc.Options{
-			Issuer: r.URL + p.profile.IssuerPath,
-			Clients: []mockoidc.Client{{
-				ID: sandboxOIDCClientID, Secret: sandboxOIDCClientSecret,
-				RedirectURIs: []string{redirect}, PostLogoutRedirectURIs: []string{loggedOut},
-			}},
-		})
-		if err != nil {
-			return nil, fmt.Errorf("building the mock %s provider: %w", p.profile.Name, err)
+		cat[i].mock = func(*slog.Logger) mockInstance { return m }
+	}
+	return cat, nil
+}
+
+// relyingParties is the gateway's configuration of the running mock
+// identity providers.
+func (sb *sandbox) relyingParties() []rpoidc.Config {
+	var out []rpoidc.Config
+	for _, p := range sandboxSignIn() {
+		m, ok := sb.mock(p.name)
+		if !ok {
+			continue
 		}
-		prov.Store(op)
 		out = append(out, rpoidc.Config{
-			Name: p.profile.Name, Profile: p.rp, IssuerURL: op.Issuer(), ClientID: sandboxOIDCClientID,
-			ClientSecret: connectors.Secret(sandboxOIDCClientSecret), RedirectURL: redirect,
-			PostLogoutRedirectURL: loggedOut, Scopes: p.scopes,
+			Name: p.name, Profile: p.profile, IssuerURL: m.URL + p.mock().IssuerPath, ClientID: sandboxOIDCClientID,
+			ClientSecret: connectors.Secret(sandboxOIDCClientSecret), RedirectURL: sb.baseURL + "/auth/" + p.name + "/callback",
+			PostLogoutRedirectURL: sb.baseURL + "/auth/logged-out", Scopes: p.scopes,
 		})
 	}
-	return out, nil
+	return out
+}
+
+// sandboxIdentityKeys makes sure path holds the gateway's private
+// decryption keys (a JWK Set, identity.encryption_key_file), generating
+// them on first run: FranceConnect+ encrypts tokens to their public
+// halves, served at /.well-known/jwks.json.
+func sandboxIdentityKeys(path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("reading the sandbox's identity keys: %w", err)
+	}
+	keys, err := rpoidc.GenerateDecryptionKeys()
+	if err != nil {
+		return err
+	}
+	raw, err := keys.MarshalJSON()
+	if err != nil {
+		return fmt.Errorf("encoding the sandbox's identity keys: %w", err)
+	}
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		return fmt.Errorf("writing the sandbox's identity keys: %w", err)
+	}
+	return nil
 }

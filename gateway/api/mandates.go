@@ -55,11 +55,16 @@ func (s *Server) mandateView(m mandate.Mandate) mandateView {
 // errMandatesOff is the logged cause of mandatesOff.
 var errMandatesOff = errors.New("mandates are not configured (mandates.person_key is empty, api.Deps.Mandates is nil)")
 
+// CodeMandatesNotConfigured is the problem code of the mandate routes on a
+// gateway built without mandates.
+const CodeMandatesNotConfigured = "mandates_not_configured"
+
 // mandatesOff answers the mandate routes of a gateway built without a
-// mandate service: the documented internal_error (logged), whose detail
-// says why, instead of the generic one inviting a retry that cannot succeed.
+// mandate service: 503 mandates_not_configured, whose detail names the
+// setting, rather than an internal error inviting a retry that cannot
+// succeed.
 func mandatesOff() *Error {
-	return &Error{Status: http.StatusInternalServerError, Code: "internal_error", Title: "Internal error",
+	return &Error{Status: http.StatusServiceUnavailable, Code: CodeMandatesNotConfigured, Title: "Mandates not configured",
 		Detail: "This gateway runs without mandates: its operator enables them by setting mandates.person_key.", Err: errMandatesOff}
 }
 

@@ -372,14 +372,25 @@ func (bnd *bundle) exerciseBrokenMandates(t *testing.T) {
 			t.Fatalf("the cause leaks: %+v", p)
 		}
 	}
-	// A gateway built without a mandate service answers 500 too.
-	off := api.New(api.Config{}, api.Deps{Store: st, Connectors: connectors.NewRegistry(), Registry: prometheus.NewRegistry()})
-	rec := httptest.NewRecorder()
-	req := httptest.NewRequest(http.MethodGet, id, nil)
-	req.Header.Set("Authorization", a.bearer())
-	off.ServeHTTP(rec, req)
-	if rec.Code != http.StatusInternalServerError {
-		t.Fatalf("without mandates: %d %s", rec.Code, rec.Body)
+	// A gateway built without a mandate service answers every mandate
+	// route 503 mandates_not_configured, as documented.
+	off := &bundle{coverage: broken.coverage, a: bnd.a}
+	off.srv = httptest.NewServer(api.New(api.Config{}, api.Deps{Store: st, Connectors: connectors.NewRegistry(), Registry: prometheus.NewRegistry()}))
+	t.Cleanup(off.srv.Close)
+	for _, c := range []call{
+		post(a, "/v1/mandates", encode(t, zoeMandate())),
+		get(a, "/v1/mandates"+ref),
+		get(a, id),
+		{method: http.MethodDelete, path: id, auth: a.bearer()},
+		post(a, id+"/confirm", []byte(`{"code":"123456"}`)),
+		post(a, id+"/renew", nil),
+		post(a, id+"/transfer", []byte(`{"professional":{"id":"a","name":"b"}}`)),
+		get(a, "/v1/journal/mandates"+ref),
+	} {
+		p := wantProblem(t, off.do(t, c), http.StatusServiceUnavailable, api.CodeMandatesNotConfigured)
+		if !strings.Contains(p.Detail, "mandates.person_key") {
+			t.Fatalf("%s %s: detail %q does not name the setting", c.method, c.path, p.Detail)
+		}
 	}
 	bnd.mu.Lock()
 	for k := range broken.coverage {
@@ -388,16 +399,19 @@ func (bnd *bundle) exerciseBrokenMandates(t *testing.T) {
 	bnd.mu.Unlock()
 }
 
-// TestMandatesOff: a gateway without a mandate service says why in its
-// internal_error, rather than the generic detail that invites a retry.
+// TestMandatesOff: a gateway without a mandate service answers 503
+// mandates_not_configured and says which setting enables them, rather than
+// an internal error that invites a retry.
 func TestMandatesOff(t *testing.T) {
 	t.Parallel()
 	bnd := setup(t)
 	off := httptest.NewServer(api.New(api.Config{}, api.Deps{Store: bnd.store, Registry: prometheus.NewRegistry(), Now: bnd.clock.Now}))
 	t.Cleanup(off.Close)
 	bnd.srv = off
-	p := wantProblem(t, bnd.do(t, post(bnd.a, "/v1/mandates", encode(t, zoeMandate()))), http.StatusInternalServerError, "internal_error")
-	if !strings.Contains(p.Detail, "mandates.person_key") {
-		t.Fatalf("detail %q does not name the setting", p.Detail)
+	p := wantProblem(t, bnd.do(t, post(bnd.a, "/v1/mandates", encode(t, zoeMandate()))), http.StatusServiceUnavailable, "mandates_not_configured")
+	if !strings.Contains(p.Detail, "mandates.person_key") || p.Title != "Mandates not configured" {
+		t.Fatalf("problem %+v does not name the setting", p)
 	}
+	// Authentication still comes first.
+	wantProblem(t, bnd.do(t, call{method: http.MethodGet, path: "/v1/mandates/mdt_aaaaaaaaaaaaaaaa", docRejects: true}), http.StatusUnauthorized, "unauthenticated")
 }

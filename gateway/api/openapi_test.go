@@ -398,6 +398,9 @@ func TestOpenAPIConformance(t *testing.T) {
 	// Administration, and admin keys on tenant routes (admin_test.go).
 	bnd.exerciseAdmin(t)
 
+	// Profile lookups and their prefills (profiles_test.go).
+	bnd.exerciseProfiles(t)
+
 	// Every documented response was seen, but those no test can cause.
 	unreachable := map[string]string{
 		"GET /metrics 500":         "the registry never fails to gather",

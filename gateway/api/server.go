@@ -21,6 +21,7 @@ import (
 
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/gateway/mandate"
+	"github.com/relais-dev/relais/gateway/profile"
 	"github.com/relais-dev/relais/gateway/store"
 )
 
@@ -77,6 +78,9 @@ type Deps struct {
 	// Mandates serves /v1/mandates and /v1/journal/mandates; when nil
 	// those routes answer 500 and log why.
 	Mandates *mandate.Service
+	// Profiles serves POST /v1/profiles:lookup and GET /v1/profiles/{id};
+	// when nil those routes answer 503 profiles_not_configured.
+	Profiles *profile.Service
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -136,6 +140,8 @@ func New(cfg Config, deps Deps) *Server {
 	s.handle("POST /v1/mandates/{id}/renew", s.authenticated(s.withMandates(s.renewMandate)))
 	s.handle("POST /v1/mandates/{id}/transfer", s.authenticated(s.withMandates(s.transferMandate)))
 	s.handle("GET /v1/journal/mandates", s.authenticated(s.withMandates(s.mandateJournal)))
+	s.handle("POST /v1/profiles:lookup", s.authenticated(s.withProfiles(s.lookupProfile)))
+	s.handle("GET /v1/profiles/{id}", s.authenticated(s.withProfiles(s.getProfile)))
 	s.unmatched = s.instrument("unmatched", s.errorHandler(s.noRoute))
 	return s
 }

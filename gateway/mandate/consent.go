@@ -23,19 +23,49 @@ type Consent struct {
 	Platforms []string
 	GrantedAt time.Time
 	ExpiresAt time.Time
+	// WithdrawnAt is when the person withdrew the consent; nil while they
+	// have not.
+	WithdrawnAt *time.Time
 }
 
-// ActiveAt reports whether c is in force at now.
+// ActiveAt reports whether c is in force at now: granted, not expired,
+// not withdrawn.
 func (c Consent) ActiveAt(now time.Time) bool {
+	if c.WithdrawnAt != nil && !now.Before(*c.WithdrawnAt) {
+		return false
+	}
 	return !now.Before(c.GrantedAt) && now.Before(c.ExpiresAt)
 }
 
-// ConsentStore is what consents need of persistence.
+// Journal operations of consents. The store journals them with the
+// consent's data categories, ActorPerson as the actor, and the consent id
+// and person reference in the detail.
+const (
+	ActionGrantConsent    = "grant_consent"
+	ActionWithdrawConsent = "withdraw_consent"
+)
+
+// ConsentStore is what consents need of persistence. Each write journals
+// itself in the same transaction.
 type ConsentStore interface {
+	// CreateConsent records c and journals a grant_consent entry.
 	CreateConsent(ctx context.Context, c Consent) error
+	// Consent reads one of a tenant's consents, or ErrNotFound.
 	Consent(ctx context.Context, tenantID, id string) (Consent, error)
+	// ConsentsByPerson lists a tenant's consents of one person, oldest
+	// first, withdrawn ones included.
 	ConsentsByPerson(ctx context.Context, tenantID, personRef string) ([]Consent, error)
+	// WithdrawConsent ends the consent id of the person personRef at at
+	// and journals a withdraw_consent entry. The consent of another
+	// tenant or person is ErrNotFound; withdrawing a withdrawn consent
+	// changes and journals nothing. It returns the consent as stored.
+	WithdrawConsent(ctx context.Context, tenantID, personRef, id string, at time.Time) (Consent, error)
 }
+
+var consentIDPattern = regexp.MustCompile(`^cns_[a-z2-7]{16}$`)
+
+// ValidConsentID reports whether id has the shape of a consent id.
+func ValidConsentID(id string) bool { return consentIDPattern.MatchString(id) }
 
 var tokenPattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 

@@ -10,6 +10,11 @@
 // a keyed hash of those traits, the person reference, so that neither a
 // URL nor a log nor a journal entry ever carries an identity.
 //
+// A Caller is a tenant's API key or, in the professional space, one of
+// its professionals signed in through ProConnect: the journal names the
+// key or "pro:" and the professional's subject. A consent can be withdrawn
+// (Consent.WithdrawnAt); ConsentStore journals its grant and withdrawal.
+//
 // Service is the one entry point: it validates, applies the lifecycle
 // (create, confirm, revoke, renew, transfer) and checks every use with
 // Authorize. Every change and every use, refused ones included, is written

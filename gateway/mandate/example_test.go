@@ -1,7 +1,9 @@
 package mandate_test
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/relais-dev/relais/gateway/mandate"
 )
@@ -14,4 +16,40 @@ func ExamplePersonRef() {
 	b := mandate.PersonRef(key, mandate.Person{FamilyName: "LEFEVRE ", GivenNames: "zoe", BirthDate: "1948-03-14", Sex: "female", BirthCountry: "99134"})
 	fmt.Println(mandate.ValidPersonRef(a), a == b)
 	// Output: true true
+}
+
+// The journal names who acted: an API key, or a professional signed in
+// through ProConnect in the professional space.
+func ExampleCaller_Actor() {
+	key := mandate.Caller{TenantID: "ten_1", APIKeyID: "key_abc"}
+	pro := mandate.Caller{TenantID: "ten_1", ProfessionalID: "b6b1a2f4-4c1e-4a7d-9a53-5e0f1b7e2c01"}
+	fmt.Println(key.Actor())
+	fmt.Println(pro.Actor())
+	// Output:
+	// key_abc
+	// pro:b6b1a2f4-4c1e-4a7d-9a53-5e0f1b7e2c01
+}
+
+// A consent is no longer in force from its withdrawal on, whatever its
+// expiry.
+func ExampleConsent_ActiveAt() {
+	granted := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	withdrawn := granted.Add(time.Hour)
+	c := mandate.Consent{GrantedAt: granted, ExpiresAt: granted.Add(24 * time.Hour), WithdrawnAt: &withdrawn}
+	fmt.Println(c.ActiveAt(granted.Add(time.Minute)), c.ActiveAt(withdrawn), c.ActiveAt(granted.Add(2*time.Hour)))
+	// Output: true false false
+}
+
+// Person.Validate checks traits typed in a form before they become a
+// person reference.
+func ExamplePerson_Validate() {
+	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	err := mandate.Person{FamilyName: "Le Guével", GivenNames: "André", BirthDate: "1961-11-02", Sex: "male", BirthCountry: "99100"}.Validate(now)
+	var ve *mandate.ValidationError
+	if errors.As(err, &ve) {
+		for _, f := range ve.Fields {
+			fmt.Println(f.Field, f.Code)
+		}
+	}
+	// Output: birth_place invalid_format
 }

@@ -12,8 +12,6 @@ import (
 	"time"
 	"unicode"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/relais-dev/relais/mapping"
 )
 
@@ -75,9 +73,10 @@ const (
 	StatusRevoked Status = "revoked"
 )
 
-// Professional is the person who holds a mandate for their organisation.
-// For now an opaque id and a display name given by the API caller;
-// ProConnect binds them later.
+// Professional is the person who holds a mandate for their organisation:
+// an opaque id and a display name, given by the API caller, or, in the
+// professional space, the ProConnect subject and name of the professional
+// signed in.
 type Professional struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
@@ -152,6 +151,15 @@ func checkText(errs *fieldErrors, field, v string) {
 	}
 }
 
+// Validate checks p's traits, as Create does; an invalid p is a
+// *ValidationError whose fields are family_name, given_names, birth_date,
+// sex, birth_place and birth_country.
+func (p Person) Validate(now time.Time) error {
+	var errs fieldErrors
+	p.validate(&errs, "", now)
+	return errs.err()
+}
+
 // validate checks p's traits; prefix is the path of p in the request.
 func (p Person) validate(errs *fieldErrors, prefix string, now time.Time) {
 	checkText(errs, prefix+"family_name", p.FamilyName)
@@ -175,32 +183,11 @@ func (p Person) validate(errs *fieldErrors, prefix string, now time.Time) {
 	}
 }
 
-// normalise returns s in upper case, without accents, with single spaces:
-// "Zoé-Marie  de la Fontaine" → "ZOE-MARIE DE LA FONTAINE".
-func normalise(s string) string {
-	var b strings.Builder
-	space := false
-	for _, r := range norm.NFD.String(strings.TrimSpace(s)) {
-		switch {
-		case unicode.Is(unicode.Mn, r):
-			continue
-		case unicode.IsSpace(r):
-			space = true
-			continue
-		}
-		if space {
-			b.WriteByte(' ')
-			space = false
-		}
-		b.WriteRune(unicode.ToUpper(r))
-	}
-	return b.String()
-}
-
-// canonical is the traits, normalised, in a fixed order.
+// canonical is the traits in a fixed order, the names folded
+// (mapping.FoldName: case, accents, hyphens, apostrophes and spaces).
 func (p Person) canonical() string {
 	return strings.Join([]string{
-		normalise(p.FamilyName), normalise(p.GivenNames), p.BirthDate, p.Sex,
+		mapping.FoldName(p.FamilyName), mapping.FoldName(p.GivenNames), p.BirthDate, p.Sex,
 		strings.ToUpper(p.BirthPlace), strings.ToUpper(p.BirthCountry),
 	}, "\x1f")
 }

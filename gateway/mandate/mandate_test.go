@@ -397,3 +397,123 @@ func TestConsent(t *testing.T) {
 	_, err = mandate.NewConsent(f.a.TenantID, "Zoé", nil, []string{"API Particulier"}, f.clock.Now(), 0)
 	wantFields(t, err, "person_ref", "categories", "platforms[0]", "expires_at")
 }
+
+// TestConsentWithdrawn: a withdrawn consent is not active from its
+// withdrawal on, whatever its expiry; withdrawal is for its person and
+// tenant only, journaled once.
+func TestConsentWithdrawn(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	ref := f.svc.PersonRef(zoe())
+	c, err := mandate.NewConsent(f.a.TenantID, ref, []string{"quotient_familial"}, []string{"apiparticulier"}, f.clock.Now(), 24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.CreateConsent(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(time.Hour)
+	for name, try := range map[string]struct{ tenant, ref, id string }{
+		"another tenant": {f.b.TenantID, ref, c.ID},
+		"another person": {f.a.TenantID, f.svc.PersonRef(andre()), c.ID},
+		"no such id":     {f.a.TenantID, ref, "cns_aaaaaaaaaaaaaaaa"},
+	} {
+		if _, err := f.store.WithdrawConsent(ctx, try.tenant, try.ref, try.id, f.clock.Now()); !errors.Is(err, mandate.ErrNotFound) {
+			t.Fatalf("withdrawal by %s: %v, want ErrNotFound", name, err)
+		}
+	}
+	at := f.clock.Now()
+	w, err := f.store.WithdrawConsent(ctx, f.a.TenantID, ref, c.ID, at)
+	if err != nil || w.WithdrawnAt == nil || !w.WithdrawnAt.Equal(at) {
+		t.Fatalf("withdraw: %+v, %v", w, err)
+	}
+	for _, tc := range []struct {
+		at   time.Time
+		want bool
+	}{
+		{c.GrantedAt, true},
+		{at.Add(-time.Microsecond), true},
+		{at, false},
+		{at.Add(time.Minute), false},
+		{c.ExpiresAt.Add(time.Hour), false},
+	} {
+		if got := w.ActiveAt(tc.at); got != tc.want {
+			t.Errorf("ActiveAt(%v) = %v, want %v", tc.at, got, tc.want)
+		}
+	}
+	f.clock.Advance(time.Minute)
+	again, err := f.store.WithdrawConsent(ctx, f.a.TenantID, ref, c.ID, f.clock.Now())
+	if err != nil || !again.WithdrawnAt.Equal(at) {
+		t.Fatalf("withdraw twice: %+v, %v", again, err)
+	}
+	entries, err := f.store.Journal(ctx, f.a.TenantID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, e := range entries {
+		ops = append(ops, e.Operation)
+		if e.APIKeyID != mandate.ActorPerson || !strings.Contains(e.Detail, "consent="+c.ID) || strings.Contains(e.Detail, "Lefèvre") {
+			t.Errorf("journal entry %+v", e)
+		}
+	}
+	if got := strings.Join(ops, " "); got != "grant_consent withdraw_consent" {
+		t.Fatalf("journal %q, want the grant then one withdrawal", got)
+	}
+}
+
+// TestProfessionalCaller: a professional signed in creates mandates they
+// hold themself, and the journal names them.
+func TestProfessionalCaller(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	pro := mandate.Caller{TenantID: f.a.TenantID, ProfessionalID: "b6b1a2f4-4c1e-4a7d-9a53-5e0f1b7e2c01"}
+	n := inPerson(zoe(), 31, mandate.Social)
+	_, err := f.svc.Create(ctx, pro, n)
+	wantFields(t, err, "professional.id")
+	n.Professional = mandate.Professional{ID: pro.ProfessionalID, Name: "Sophie GARNIER"}
+	m, err := f.svc.Create(ctx, pro, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Renew(ctx, pro, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	evs, _ := f.svc.Journal(ctx, f.a.TenantID, m.PersonRef)
+	if len(evs) != 3 {
+		t.Fatalf("journal %+v", evs)
+	}
+	for _, e := range evs {
+		if e.APIKeyID != "pro:"+pro.ProfessionalID {
+			t.Errorf("%s journaled as done by %q", e.Action, e.APIKeyID)
+		}
+	}
+	for _, c := range []struct {
+		caller mandate.Caller
+		want   string
+	}{
+		{f.a, f.a.APIKeyID},
+		{pro, "pro:" + pro.ProfessionalID},
+		{mandate.Caller{TenantID: "t", APIKeyID: "key_1", ProfessionalID: "p"}, "key_1"},
+	} {
+		if got := c.caller.Actor(); got != c.want {
+			t.Errorf("Actor(%+v) = %q, want %q", c.caller, got, c.want)
+		}
+	}
+}
+
+func TestPersonValidate(t *testing.T) {
+	t.Parallel()
+	now := time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC)
+	if err := zoe().Validate(now); err != nil {
+		t.Fatalf("zoe: %v", err)
+	}
+	if err := andre().Validate(now); err != nil {
+		t.Fatalf("andre: %v", err)
+	}
+	bad := andre()
+	bad.BirthPlace, bad.Sex, bad.BirthDate = "", "x", "2027-01-01"
+	wantFields(t, bad.Validate(now), "birth_date", "sex", "birth_place")
+}

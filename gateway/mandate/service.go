@@ -81,10 +81,35 @@ type Store interface {
 	MandateJournal(ctx context.Context, tenantID, personRef string) ([]Event, error)
 }
 
-// Caller is who acts: a tenant through one of its API keys.
+// Caller is who acts: a tenant through one of its API keys, or one of its
+// professionals signed in through ProConnect in the professional space.
 type Caller struct {
 	TenantID string
+	// APIKeyID is the API key that acts; empty for a professional.
 	APIKeyID string
+	// ProfessionalID is the ProConnect subject of the professional who
+	// acts in person; empty for an API key. When set, a mandate the caller
+	// creates must be held by this professional.
+	ProfessionalID string
+}
+
+// Actors the journal records besides API key ids (its api_key_id column).
+const (
+	// ActorProfessionalPrefix, followed by the ProConnect subject, is a
+	// professional acting in the professional space.
+	ActorProfessionalPrefix = "pro:"
+	// ActorPerson is the person themself, signed in through FranceConnect
+	// (a consent given or withdrawn).
+	ActorPerson = "person"
+)
+
+// Actor is how the journal names c: its API key id, or
+// ActorProfessionalPrefix and the professional's subject.
+func (c Caller) Actor() string {
+	if c.APIKeyID == "" && c.ProfessionalID != "" {
+		return ActorProfessionalPrefix + c.ProfessionalID
+	}
+	return c.APIKeyID
 }
 
 // Config configures a Service.
@@ -153,10 +178,13 @@ var (
 	phonePattern  = regexp.MustCompile(`^\+33[67][0-9]{8}$`)
 )
 
-func (n NewMandate) validate(now time.Time) error {
+func (n NewMandate) validate(c Caller, now time.Time) error {
 	var errs fieldErrors
 	checkText(&errs, "professional.id", n.Professional.ID)
 	checkText(&errs, "professional.name", n.Professional.Name)
+	if c.ProfessionalID != "" && n.Professional.ID != c.ProfessionalID {
+		errs.add("professional.id", "invalid_value", "A professional signed in creates mandates they hold themself.")
+	}
 	n.Person.validate(&errs, "person.", now)
 	if len(n.Demarches) == 0 {
 		errs.add("demarches", "required", "List at least one démarche.")
@@ -201,7 +229,7 @@ func (n NewMandate) validate(now time.Time) error {
 // Invalid requests are *ValidationError.
 func (s *Service) Create(ctx context.Context, c Caller, n NewMandate) (Mandate, error) {
 	now := s.cfg.Now().UTC()
-	if err := n.validate(now); err != nil {
+	if err := n.validate(c, now); err != nil {
 		return Mandate{}, err
 	}
 	m := Mandate{
@@ -239,7 +267,7 @@ func (s *Service) event(c Caller, m Mandate, action, outcome, detail string, dem
 		demarches = m.Demarches
 	}
 	return Event{
-		At: s.cfg.Now().UTC(), TenantID: m.TenantID, APIKeyID: c.APIKeyID, Action: action, MandateID: m.ID,
+		At: s.cfg.Now().UTC(), TenantID: m.TenantID, APIKeyID: c.Actor(), Action: action, MandateID: m.ID,
 		PersonRef: m.PersonRef, Demarches: slices.Clone(demarches), Outcome: outcome, Detail: detail,
 	}
 }

@@ -287,29 +287,44 @@ WHERE tenant_id = $1 ORDER BY created_at, id`, tenantID)
 
 // ---- Consents --------------------------------------------------------
 
-// CreateConsent implements mandate.ConsentStore. No token is stored.
-func (s *Store) CreateConsent(ctx context.Context, c mandate.Consent) error {
-	if _, err := s.b.exec(ctx, `INSERT INTO relais_consents (id, tenant_id, person_ref, categories, platforms, granted_at, expires_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7)`, c.ID, c.TenantID, c.PersonRef, strings.Join(c.Categories, ","),
-		strings.Join(c.Platforms, ","), micros(c.GrantedAt), micros(c.ExpiresAt)); err != nil {
-		return fmt.Errorf("inserting consent: %w", err)
+// consentJournalEntry is how a consent event is journaled: the person
+// themself acts, on the consent's data categories; the consent id, the
+// person reference and the platforms go in Detail, under the hash chain.
+func consentJournalEntry(c mandate.Consent, action string, at time.Time) JournalEntry {
+	return JournalEntry{
+		At: at, TenantID: c.TenantID, APIKeyID: mandate.ActorPerson, Operation: action, Categories: c.Categories,
+		Outcome: mandate.OutcomeOK,
+		Detail:  "consent=" + c.ID + " person=" + c.PersonRef + " platforms=" + strings.Join(c.Platforms, ","),
 	}
-	return nil
 }
 
-const consentColumns = `id, tenant_id, person_ref, categories, platforms, granted_at, expires_at`
+// CreateConsent implements mandate.ConsentStore: the consent and its
+// grant_consent journal entry, in one transaction. No token is stored.
+func (s *Store) CreateConsent(ctx context.Context, c mandate.Consent) error {
+	return s.b.inTx(ctx, func(tx txn) error {
+		if _, err := tx.exec(ctx, `INSERT INTO relais_consents (id, tenant_id, person_ref, categories, platforms, granted_at, expires_at, withdrawn_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, c.ID, c.TenantID, c.PersonRef, strings.Join(c.Categories, ","),
+			strings.Join(c.Platforms, ","), micros(c.GrantedAt), micros(c.ExpiresAt), optMicros(c.WithdrawnAt)); err != nil {
+			return fmt.Errorf("inserting consent: %w", err)
+		}
+		return appendJournal(ctx, tx, consentJournalEntry(c, mandate.ActionGrantConsent, c.GrantedAt))
+	})
+}
+
+const consentColumns = `id, tenant_id, person_ref, categories, platforms, granted_at, expires_at, withdrawn_at`
 
 func scanConsent(r row) (mandate.Consent, error) {
 	var (
 		c                mandate.Consent
 		cats, plats      string
 		granted, expires int64
+		withdrawn        *int64
 	)
-	if err := r.Scan(&c.ID, &c.TenantID, &c.PersonRef, &cats, &plats, &granted, &expires); err != nil {
+	if err := r.Scan(&c.ID, &c.TenantID, &c.PersonRef, &cats, &plats, &granted, &expires, &withdrawn); err != nil {
 		return mandate.Consent{}, err
 	}
 	c.Categories, c.Platforms = strings.Split(cats, ","), strings.Split(plats, ",")
-	c.GrantedAt, c.ExpiresAt = fromMicros(granted), fromMicros(expires)
+	c.GrantedAt, c.ExpiresAt, c.WithdrawnAt = fromMicros(granted), fromMicros(expires), optTime(withdrawn)
 	return c, nil
 }
 
@@ -340,6 +355,68 @@ ORDER BY granted_at, id`, tenantID, personRef)
 			return nil, fmt.Errorf("reading consent: %w", err)
 		}
 		out = append(out, c)
+	}
+	return out, r.Err()
+}
+
+// WithdrawConsent implements mandate.ConsentStore: withdrawn_at and the
+// withdraw_consent journal entry in one transaction; the consent of
+// another tenant or person is not found; a second withdrawal changes and
+// journals nothing.
+func (s *Store) WithdrawConsent(ctx context.Context, tenantID, personRef, id string, at time.Time) (mandate.Consent, error) {
+	var c mandate.Consent
+	err := s.b.inTx(ctx, func(tx txn) error {
+		var err error
+		c, err = scanConsent(tx.queryRow(ctx, `UPDATE relais_consents SET withdrawn_at = $1
+WHERE id = $2 AND tenant_id = $3 AND person_ref = $4 AND withdrawn_at IS NULL RETURNING `+consentColumns,
+			micros(at), id, tenantID, personRef))
+		if errors.Is(err, errNoRows) {
+			c, err = scanConsent(tx.queryRow(ctx, `SELECT `+consentColumns+` FROM relais_consents
+WHERE id = $1 AND tenant_id = $2 AND person_ref = $3`, id, tenantID, personRef))
+			if errors.Is(err, errNoRows) {
+				return mandateNotFound
+			} else if err != nil {
+				return fmt.Errorf("reading consent: %w", err)
+			}
+			return nil // withdrawn already
+		} else if err != nil {
+			return fmt.Errorf("withdrawing consent: %w", err)
+		}
+		return appendJournal(ctx, tx, consentJournalEntry(c, mandate.ActionWithdrawConsent, *c.WithdrawnAt))
+	})
+	if err != nil {
+		return mandate.Consent{}, err
+	}
+	return c, nil
+}
+
+// ---- The directory of professionals ------------------------------------
+
+// RecordProfessional notes that p, of the tenant tenantID, signed in at
+// at: added to the directory, or their name and last sign-in refreshed.
+func (s *Store) RecordProfessional(ctx context.Context, tenantID string, p mandate.Professional, at time.Time) error {
+	if _, err := s.b.exec(ctx, `INSERT INTO relais_professionals (tenant_id, id, name, first_seen_at, last_seen_at)
+VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id, id) DO UPDATE SET name = excluded.name, last_seen_at = excluded.last_seen_at`,
+		tenantID, p.ID, p.Name, micros(at), micros(at)); err != nil {
+		return fmt.Errorf("recording professional: %w", err)
+	}
+	return nil
+}
+
+// Professionals lists the directory of a tenant's professionals, by name.
+func (s *Store) Professionals(ctx context.Context, tenantID string) ([]mandate.Professional, error) {
+	r, err := s.b.query(ctx, `SELECT id, name FROM relais_professionals WHERE tenant_id = $1 ORDER BY name, id`, tenantID)
+	if err != nil {
+		return nil, fmt.Errorf("listing professionals: %w", err)
+	}
+	defer r.Close()
+	out := []mandate.Professional{}
+	for r.Next() {
+		var p mandate.Professional
+		if err := r.Scan(&p.ID, &p.Name); err != nil {
+			return nil, fmt.Errorf("reading professional: %w", err)
+		}
+		out = append(out, p)
 	}
 	return out, r.Err()
 }

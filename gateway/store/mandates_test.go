@@ -24,6 +24,7 @@ func TestMandateConformance(t *testing.T) {
 			s := storetest.Open(t, driver, nil)
 			t.Run("Mandates", func(t *testing.T) { testMandates(t, s) })
 			t.Run("Consents", func(t *testing.T) { testConsents(t, s) })
+			t.Run("Professionals", func(t *testing.T) { testProfessionals(t, s) })
 		})
 	}
 }
@@ -163,5 +164,66 @@ func testConsents(t *testing.T, s *store.Store) {
 	}
 	if list, _ := s.ConsentsByPerson(ctx, other.ID, ref); len(list) != 0 {
 		t.Fatalf("another tenant lists them: %+v", list)
+	}
+
+	// Withdrawal: for the consent's tenant and person only, once.
+	at2 := at.Add(30 * time.Minute)
+	if _, err := s.WithdrawConsent(ctx, other.ID, ref, c1.ID, at2); !errors.Is(err, mandate.ErrNotFound) {
+		t.Fatalf("another tenant withdraws: %v", err)
+	}
+	if _, err := s.WithdrawConsent(ctx, ten.ID, "prs_"+strings.Repeat("b", 32), c1.ID, at2); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("another person withdraws: %v", err)
+	}
+	w, err := s.WithdrawConsent(ctx, ten.ID, ref, c1.ID, at2)
+	if err != nil || w.WithdrawnAt == nil || !w.WithdrawnAt.Equal(at2) || w.ID != c1.ID || w.ActiveAt(at2) {
+		t.Fatalf("WithdrawConsent: %+v, %v", w, err)
+	}
+	if again, err := s.WithdrawConsent(ctx, ten.ID, ref, c1.ID, at2.Add(time.Minute)); err != nil || !again.WithdrawnAt.Equal(at2) {
+		t.Fatalf("withdrawing twice: %+v, %v", again, err)
+	}
+	if list, _ := s.ConsentsByPerson(ctx, ten.ID, ref); list[0].WithdrawnAt == nil || list[1].WithdrawnAt != nil {
+		t.Fatalf("after withdrawal: %+v", list)
+	}
+	entries, err := s.Journal(ctx, ten.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, e := range entries {
+		ops = append(ops, e.Operation+":"+strings.Fields(e.Detail)[0])
+	}
+	want := []string{"grant_consent:consent=" + c1.ID, "grant_consent:consent=" + c2.ID, "withdraw_consent:consent=" + c1.ID}
+	if !slices.Equal(ops, want) {
+		t.Fatalf("journal %v, want %v", ops, want)
+	}
+	if n, err := s.SealJournal(ctx, 1000); err != nil || n == 0 {
+		t.Fatalf("SealJournal: %d, %v", n, err)
+	}
+}
+
+func testProfessionals(t *testing.T, s *store.Store) {
+	ctx := context.Background()
+	ten, _ := s.EnsureTenant(ctx, "directory-tenant")
+	other, _ := s.EnsureTenant(ctx, "directory-other")
+	at := time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC)
+	for _, p := range []mandate.Professional{{ID: "sub-2", Name: "Lucas PETIT"}, {ID: "sub-1", Name: "Sophie GARNIER"}} {
+		if err := s.RecordProfessional(ctx, ten.ID, p, at); err != nil {
+			t.Fatalf("RecordProfessional: %v", err)
+		}
+	}
+	// A second sign-in refreshes the name, adds nobody.
+	if err := s.RecordProfessional(ctx, ten.ID, mandate.Professional{ID: "sub-1", Name: "Sophie GARNIER-ROUX"}, at.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordProfessional(ctx, other.ID, mandate.Professional{ID: "sub-3", Name: "Karim BENALI"}, at); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Professionals(ctx, ten.ID)
+	want := []mandate.Professional{{ID: "sub-2", Name: "Lucas PETIT"}, {ID: "sub-1", Name: "Sophie GARNIER-ROUX"}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("Professionals: %+v, %v; want %+v", got, err, want)
+	}
+	if got, _ := s.Professionals(ctx, other.ID); len(got) != 1 || got[0].ID != "sub-3" {
+		t.Fatalf("the other tenant's directory: %+v", got)
 	}
 }

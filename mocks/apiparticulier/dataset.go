@@ -2,6 +2,8 @@ package apiparticulier
 
 import (
 	"strings"
+
+	"github.com/relais-dev/relais/mapping"
 )
 
 // dataset is the households in effect, indexed for lookups. It is never
@@ -36,7 +38,7 @@ func newDataset(households []Household, queries []sandboxQuery) *dataset {
 		}
 		byID[h.ID] = h
 		for _, m := range h.Allocataires {
-			im := indexedMember{household: h, nom: normalize(m.NomNaissance), prenoms: normalize(m.Prenoms)}
+			im := indexedMember{household: h, nom: mapping.FoldName(m.NomNaissance), prenoms: mapping.FoldName(m.Prenoms)}
 			im.annee, im.mois, im.jour, _ = splitDate(m.DateNaissance)
 			if m.CodeCommuneNaissance != nil {
 				im.commune = strings.ToUpper(*m.CodeCommuneNaissance)
@@ -79,7 +81,7 @@ func (d *dataset) find(operationID string, id Identity, communes map[string]comm
 	if id.AnneeNaissance == 0 {
 		return nil
 	}
-	nom, prenoms := normalize(id.NomNaissance), normalize(strings.Join(id.Prenoms, " "))
+	nom, prenoms := mapping.FoldName(id.NomNaissance), mapping.FoldName(strings.Join(id.Prenoms, " "))
 	place := ""
 	if id.CodePaysNaissance == paysFrance {
 		place = id.birthCommune(communes)

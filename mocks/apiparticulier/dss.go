@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/relais-dev/relais/mapping"
 	"github.com/relais-dev/relais/mocks/platform"
 )
 
@@ -99,7 +100,7 @@ func (s *Server) dssHandler(benefit string, franceConnect bool) http.Handler {
 // 429, DELANOUE Jean-Marie 502, SITUDI Clément 504) and two of Relais' (PANNE
 // CNAV 504 37001, SATURATION CNAV 504 37008).
 func dssTrigger(id Identity) (errorKind, bool) {
-	switch normalize(id.NomNaissance) + "|" + normalize(strings.Join(id.Prenoms, " ")) {
+	switch mapping.FoldName(id.NomNaissance) + "|" + mapping.FoldName(strings.Join(id.Prenoms, " ")) {
 	case "DESFOUIN|RENE":
 		return errTooManyRequests, true
 	case "DELANOUE|JEAN MARIE":

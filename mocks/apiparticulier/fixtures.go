@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+
+	"github.com/relais-dev/relais/mapping"
 )
 
 // fixtureFiles are the sandbox's people, in Relais' own form (see doc.go).
@@ -152,7 +154,7 @@ func (h Household) Validate() error {
 			field = fmt.Sprintf("enfants[%d]", i-len(h.Allocataires))
 		}
 		switch {
-		case normalize(m.NomNaissance) == "" || normalize(m.Prenoms) == "":
+		case mapping.FoldName(m.NomNaissance) == "" || mapping.FoldName(m.Prenoms) == "":
 			return fail("%s: nom_naissance or prenoms is empty", field)
 		case !datePattern.MatchString(m.DateNaissance):
 			return fail("%s.date_naissance %q is not AAAA-MM-JJ", field, m.DateNaissance)

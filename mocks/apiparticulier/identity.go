@@ -6,8 +6,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode"
-	"unicode/utf8"
+
+	"github.com/relais-dev/relais/mapping"
 )
 
 // Identity is a person as the CAF/MSA routes look them up: the identity
@@ -80,9 +80,9 @@ func identityFromQuery(q url.Values) (Identity, error) {
 // check applies the rules the contract's schemas cannot express.
 func (id Identity) check() error {
 	switch {
-	case normalize(id.NomNaissance) == "":
+	case mapping.FoldName(id.NomNaissance) == "":
 		return fmt.Errorf("%w: nomNaissance is empty", errCivilityParams)
-	case len(id.Prenoms) == 0 || normalize(strings.Join(id.Prenoms, " ")) == "":
+	case len(id.Prenoms) == 0 || mapping.FoldName(strings.Join(id.Prenoms, " ")) == "":
 		return fmt.Errorf("%w: prenoms[] is empty", errCivilityParams)
 	case id.Sexe != "M" && id.Sexe != "F":
 		return fmt.Errorf("%w: sexeEtatCivil is not M or F", errCivilityParams)
@@ -112,10 +112,10 @@ func intParam(q url.Values, name string) (int, error) {
 func (id Identity) key() string {
 	var b strings.Builder
 	for _, part := range []string{
-		normalize(id.NomNaissance), normalize(id.NomUsage), normalize(strings.Join(id.Prenoms, " ")),
+		mapping.FoldName(id.NomNaissance), mapping.FoldName(id.NomUsage), mapping.FoldName(strings.Join(id.Prenoms, " ")),
 		strconv.Itoa(id.AnneeNaissance), strconv.Itoa(id.MoisNaissance), strconv.Itoa(id.JourNaissance),
 		id.Sexe, id.CodePaysNaissance, strings.ToUpper(id.CodeCommuneNaissance),
-		normalize(id.NomCommuneNaissance), strings.ToUpper(id.CodeDepartementNaissance),
+		mapping.FoldName(id.NomCommuneNaissance), strings.ToUpper(id.CodeDepartementNaissance),
 	} {
 		b.WriteString(part)
 		b.WriteByte('|')
@@ -133,103 +133,11 @@ func (id Identity) birthCommune(communes map[string]commune) string {
 	if id.NomCommuneNaissance == "" {
 		return ""
 	}
-	name, dept := normalize(id.NomCommuneNaissance), strings.ToUpper(id.CodeDepartementNaissance)
+	name, dept := mapping.FoldName(id.NomCommuneNaissance), strings.ToUpper(id.CodeDepartementNaissance)
 	for code, c := range communes {
-		if normalize(c.Nom) == name && c.Departement == dept {
+		if mapping.FoldName(c.Nom) == name && c.Departement == dept {
 			return code
 		}
-	}
-	return ""
-}
-
-// normalize folds a name the way the platform compares names: upper case,
-// without accents, hyphens and apostrophes as spaces, spaces collapsed.
-func normalize(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	space := true // drops leading spaces
-	for _, r := range s {
-		if r == '-' || r == '\'' || r == '’' || r == '‘' || unicode.IsSpace(r) {
-			if !space {
-				b.WriteByte(' ')
-				space = true
-			}
-			continue
-		}
-		if foldRune(&b, r) {
-			space = false
-		}
-	}
-	return strings.TrimSuffix(b.String(), " ")
-}
-
-// foldRune writes r to b upper-cased and without its accent (ligatures as
-// two letters) and reports whether it wrote anything. Characters that are
-// neither letters nor digits are dropped, and so are letters that have no
-// upper case (they cannot be compared without regard to case).
-func foldRune(b *strings.Builder, r rune) bool {
-	if r < utf8.RuneSelf {
-		switch {
-		case 'a' <= r && r <= 'z':
-			b.WriteByte(byte(r - 'a' + 'A'))
-		case 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
-			b.WriteByte(byte(r))
-		default:
-			return false
-		}
-		return true
-	}
-	if folded := foldAccent(unicode.ToUpper(r)); folded != "" {
-		b.WriteString(folded)
-		return true
-	}
-	if up := unicode.ToUpper(r); (unicode.IsLetter(up) && !unicode.IsLower(up)) || unicode.IsDigit(up) {
-		b.WriteRune(up)
-		return true
-	}
-	return false
-}
-
-// foldAccent is the Latin letter an accented upper-case letter or ligature
-// of Latin-1 and Latin Extended-A stands for; "" for any other rune.
-func foldAccent(r rune) string {
-	switch r {
-	case 'À', 'Á', 'Â', 'Ã', 'Ä', 'Å', 'Ā', 'Ă', 'Ą':
-		return "A"
-	case 'Ç', 'Ć', 'Ĉ', 'Ċ', 'Č':
-		return "C"
-	case 'Ď', 'Đ':
-		return "D"
-	case 'È', 'É', 'Ê', 'Ë', 'Ē', 'Ĕ', 'Ė', 'Ę', 'Ě':
-		return "E"
-	case 'Ĝ', 'Ğ', 'Ġ', 'Ģ':
-		return "G"
-	case 'Ì', 'Í', 'Î', 'Ï', 'Ĩ', 'Ī', 'Ĭ', 'Į', 'İ':
-		return "I"
-	case 'Ł', 'Ĺ', 'Ļ', 'Ľ':
-		return "L"
-	case 'Ñ', 'Ń', 'Ņ', 'Ň':
-		return "N"
-	case 'Ò', 'Ó', 'Ô', 'Õ', 'Ö', 'Ø', 'Ō', 'Ŏ', 'Ő':
-		return "O"
-	case 'Ŕ', 'Ŗ', 'Ř':
-		return "R"
-	case 'Ś', 'Ŝ', 'Ş', 'Š':
-		return "S"
-	case 'Ţ', 'Ť':
-		return "T"
-	case 'Ù', 'Ú', 'Û', 'Ü', 'Ũ', 'Ū', 'Ŭ', 'Ů', 'Ű', 'Ų':
-		return "U"
-	case 'Ý', 'Ÿ', 'Ŷ':
-		return "Y"
-	case 'Ź', 'Ż', 'Ž':
-		return "Z"
-	case 'Æ':
-		return "AE"
-	case 'Œ':
-		return "OE"
-	case 'ß', 'ẞ':
-		return "SS"
 	}
 	return ""
 }

@@ -5,30 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
-	"unicode"
 )
-
-func TestNormalize(t *testing.T) {
-	t.Parallel()
-	for in, want := range map[string]string{
-		"Gérôme":                      "GEROME",
-		"  jean--philippe  ":          "JEAN PHILIPPE",
-		"D'ARTAGNAN":                  "D ARTAGNAN",
-		"d’Artagnan":                  "D ARTAGNAN",
-		"Lætitia Œdipe":               "LAETITIA OEDIPE",
-		"FRANÇOIS":                    "FRANCOIS",
-		"Émile\tZola":                 "EMILE ZOLA",
-		"Ñúñez":                       "NUNEZ",
-		"":                            "",
-		"---":                         "",
-		"TROIS-DUPRE":                 "TROIS DUPRE",
-		"ALEXIS GÉRÔME JEAN-PHILIPPE": "ALEXIS GEROME JEAN PHILIPPE",
-	} {
-		if got := normalize(in); got != want {
-			t.Errorf("normalize(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
 
 func TestPrenomsMatch(t *testing.T) {
 	t.Parallel()
@@ -119,28 +96,6 @@ func TestFixtures(t *testing.T) {
 	}
 }
 
-// FuzzNormalize: the folded form is idempotent and holds only upper-case
-// letters, digits and single spaces.
-func FuzzNormalize(f *testing.F) {
-	for _, s := range []string{"Gérôme", "jean--philippe", "D’ARTAGNAN", "Œ", "\u00a0x\u2003y", "ǅ"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		n := normalize(s)
-		if normalize(n) != n {
-			t.Fatalf("normalize is not idempotent on %q: %q then %q", s, n, normalize(n))
-		}
-		if strings.HasPrefix(n, " ") || strings.HasSuffix(n, " ") || strings.Contains(n, "  ") {
-			t.Fatalf("normalize(%q) = %q has stray spaces", s, n)
-		}
-		for _, r := range n {
-			if unicode.IsLower(r) {
-				t.Fatalf("normalize(%q) = %q keeps a lower-case letter", s, n)
-			}
-		}
-	})
-}
-
 // FuzzIdentityFromQuery: any query string is parsed without panicking, and
 // an accepted identity has a stable key and passes its own checks.
 func FuzzIdentityFromQuery(f *testing.F) {
@@ -175,13 +130,6 @@ func FuzzCitizenBirthdate(f *testing.F) {
 			t.Fatalf("birthdate %q gave %d-%d-%d", s, id.AnneeNaissance, id.MoisNaissance, id.JourNaissance)
 		}
 	})
-}
-
-func BenchmarkNormalize(b *testing.B) {
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = normalize("ALEXIS GÉRÔME JEAN-PHILIPPE")
-	}
 }
 
 // BenchmarkFind is the lookup of an identity no sandbox case lists: the

@@ -5,13 +5,13 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/relais-dev/relais/mocks/idp"
+	"github.com/relais-dev/relais/mocks/oidc"
 )
 
 // BenchmarkUserinfo measures userinfo: op's lookup, then the JWT signing
 // (and, on FranceConnect+, the encryption).
 func BenchmarkUserinfo(b *testing.B) {
-	for _, p := range []idp.Profile{idp.FranceConnect(), idp.FranceConnectPlus()} {
+	for _, p := range []oidc.Profile{oidc.FranceConnect(), oidc.FranceConnectPlus()} {
 		b.Run(p.Name, func(b *testing.B) {
 			bu := setup(b, p, setupOpts{ecEncKey: true})
 			params := bu.authParams("openid identite_pivot email")

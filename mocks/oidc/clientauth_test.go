@@ -13,7 +13,6 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/relais-dev/relais/mocks/idp"
 	"github.com/relais-dev/relais/mocks/oidc"
 )
 
@@ -25,7 +24,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 	if err != nil {
 		t.Fatalf("generating the client key: %v", err)
 	}
-	b := setup(t, idp.ProConnect(), setupOpts{clients: func(*bundle) []oidc.Client {
+	b := setup(t, oidc.ProConnect(), setupOpts{clients: func(*bundle) []oidc.Client {
 		return []oidc.Client{{
 			ID: clientID, RedirectURIs: []string{redirectURI}, AuthMethod: oidc.AuthPrivateKeyJWT,
 			SigningKey: &jose.JSONWebKey{Key: &key.PublicKey, KeyID: "rp-sig", Algorithm: "RS256", Use: "sig"},
@@ -41,7 +40,7 @@ func TestPrivateKeyJWT(t *testing.T) {
 		}
 		now := time.Now()
 		claims, _ := json.Marshal(map[string]any{
-			"iss": clientID, "sub": clientID, "aud": []string{b.prov.Issuer(), b.url("/token")},
+			"iss": clientID, "sub": clientID, "aud": []string{b.issuer, b.url("/token")},
 			"iat": now.Unix(), "exp": now.Add(time.Minute).Unix(), "jti": "assertion-" + now.Format(time.RFC3339Nano),
 		})
 		jws, err := signer.Sign(claims)
@@ -97,7 +96,7 @@ func TestEncryptionKeyFromJWKSURL(t *testing.T) {
 		}})
 	}))
 	t.Cleanup(rp.Close)
-	b := setup(t, idp.FranceConnectPlus(), setupOpts{clients: func(*bundle) []oidc.Client {
+	b := setup(t, oidc.FranceConnectPlus(), setupOpts{clients: func(*bundle) []oidc.Client {
 		return []oidc.Client{{ID: clientID, Secret: clientSecret, RedirectURIs: []string{redirectURI}, JWKSURL: rp.URL + "/jwks"}}
 	}})
 	params := b.authParams("openid identite_pivot")

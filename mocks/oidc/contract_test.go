@@ -10,7 +10,7 @@ import (
 	franceconnectpluscontract "github.com/relais-dev/relais/contracts/franceconnectplus"
 	proconnectcontract "github.com/relais-dev/relais/contracts/proconnect"
 	prosanteconnectcontract "github.com/relais-dev/relais/contracts/prosanteconnect"
-	"github.com/relais-dev/relais/mocks/idp"
+	"github.com/relais-dev/relais/mocks/oidc"
 )
 
 // TestContracts checks the discovery document and the JWKS of each
@@ -18,18 +18,19 @@ import (
 func TestContracts(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		profile  idp.Profile
+		profile  oidc.Profile
 		platform contracts.Platform
 	}{
-		{idp.FranceConnect(), franceconnectcontract.Platform()},
-		{idp.FranceConnectPlus(), franceconnectpluscontract.Platform()},
-		{idp.ProConnect(), proconnectcontract.Platform()},
-		{idp.ProSanteConnect(), prosanteconnectcontract.Platform()},
+		{oidc.FranceConnect(), franceconnectcontract.Platform()},
+		{oidc.FranceConnectPlus(), franceconnectpluscontract.Platform()},
+		{oidc.ProConnect(), proconnectcontract.Platform()},
+		{oidc.ProSanteConnect(), prosanteconnectcontract.Platform()},
 	}
 	for _, tc := range cases {
 		t.Run(tc.profile.Name, func(t *testing.T) {
 			t.Parallel()
-			b := setup(t, tc.profile, setupOpts{})
+			// As `relais mocks` serves them: the issuer from the Host.
+			b := setup(t, tc.profile, setupOpts{dynamicIssuer: true})
 			u, err := url.Parse(b.srv.URL)
 			if err != nil {
 				t.Fatalf("parsing the server URL: %v", err)

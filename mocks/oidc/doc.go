@@ -1,21 +1,32 @@
 // Package oidc is a working mock of the OpenID Providers Relais signs
 // people in with: FranceConnect v2, FranceConnect+, ProConnect and Pro Santé
-// Connect. Where mocks/idp only publishes a provider's discovery document
-// and keys, this package runs the whole authorization code flow on
-// zitadel/oidc's certified op package: authorize, a French login and
-// consent page with test users, token, userinfo and end_session.
+// Connect, one mock per provider. It runs the whole authorization code flow
+// on zitadel/oidc's certified op package: discovery, JWKS, authorize, a
+// French login and consent page with test users, token, userinfo and
+// end_session.
 //
-// New(idp.Profile, Options) returns a Provider, an http.Handler that
-// serves, under the issuer's path:
+// A Profile holds what a provider advertises (paths, scopes, claims, acr
+// values, algorithms), one constructor per provider (FranceConnect,
+// FranceConnectPlus, ProConnect, ProSanteConnect), and builds its metadata
+// with Discovery. New(Profile, Options) returns a Provider, an
+// http.Handler that serves, under the issuer's path:
 //
-//   - the discovery document and the JWKS, through mocks/idp (so they keep
-//     matching contracts/<provider>);
+//   - the discovery document and the JWKS on the shared mock runtime
+//     (mocks/platform): routed and checked by contracts/<provider>, with
+//     faults, counters and the /_mock/ control API (Provider.Platform), so
+//     that `relais mocks` and `relais contracts verify` check them;
 //   - authorize, authorize/callback, token and end_session, handled by
 //     op.Provider over this package's in-memory op.Storage;
 //   - userinfo, answered as a signed JWT (application/jwt) as FranceConnect
 //     and ProConnect do: op.Provider answers JSON, the Provider signs it;
 //   - login and consent, server-rendered HTML in French, without
 //     JavaScript.
+//
+// The issuer is Options.Issuer, or, when it is empty, each request's scheme
+// and Host plus the profile's issuer path: a provider built before it
+// listens (`relais mocks`, `relais sandbox`) names itself wherever it is
+// served. The keys are real: GenerateKeySet makes one per algorithm of the
+// profile (ES256 on P-256, RS256 on 2048-bit RSA) with go-jose.
 //
 // The storage holds auth requests, single-use codes (30 s), access tokens
 // (60 s) and the clients of Options.Clients; id_tokens live 60 s. It

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"github.com/relais-dev/relais/mocks/idp"
 	"github.com/relais-dev/relais/mocks/oidc"
 )
 
@@ -16,7 +15,7 @@ func ExampleNew() {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	defer srv.Close()
 
-	p, err := oidc.New(idp.FranceConnect(), oidc.Options{
+	p, err := oidc.New(oidc.FranceConnect(), oidc.Options{
 		Issuer: srv.URL + "/api/v2",
 		Clients: []oidc.Client{{
 			ID: "my-service", Secret: "my-secret", RedirectURIs: []string{"https://service.example/callback"},

@@ -9,14 +9,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/relais-dev/relais/mocks/idp"
+	"github.com/relais-dev/relais/mocks/oidc"
 )
 
 // flowCase is one full code flow: a profile, a user, scopes, and what the
 // tokens must say.
 type flowCase struct {
 	name    string
-	profile idp.Profile
+	profile oidc.Profile
 	user    string
 	scope   string
 	acr     string
@@ -29,7 +29,7 @@ type flowCase struct {
 func flowCases() []flowCase {
 	return []flowCase{
 		{
-			name: "franceconnect", profile: idp.FranceConnect(), user: "jean-philippe.dartois",
+			name: "franceconnect", profile: oidc.FranceConnect(), user: "jean-philippe.dartois",
 			scope: "openid identite_pivot email", acr: "eidas1",
 			claims: map[string]any{
 				"given_name": "Jean-Philippe Marie", "given_name_array": []any{"Jean-Philippe", "Marie"},
@@ -38,7 +38,7 @@ func flowCases() []flowCase {
 			},
 		},
 		{
-			name: "franceconnectplus-rsa", profile: idp.FranceConnectPlus(), user: "fatima.el-amrani",
+			name: "franceconnectplus-rsa", profile: oidc.FranceConnectPlus(), user: "fatima.el-amrani",
 			scope: "openid identite_pivot", acr: "eidas2",
 			claims: map[string]any{
 				"given_name": "Fatima Zahra", "given_name_array": []any{"Fatima", "Zahra"},
@@ -47,12 +47,12 @@ func flowCases() []flowCase {
 			},
 		},
 		{
-			name: "franceconnectplus-ec", profile: idp.FranceConnectPlus(), user: "angela.dubois", ecKey: true,
+			name: "franceconnectplus-ec", profile: oidc.FranceConnectPlus(), user: "angela.dubois", ecKey: true,
 			scope: "openid birth", acr: "eidas2",
 			claims: map[string]any{"birthplace": "75107", "birthcountry": "99100"},
 		},
 		{
-			name: "proconnect", profile: idp.ProConnect(), user: "sophie.garnier",
+			name: "proconnect", profile: oidc.ProConnect(), user: "sophie.garnier",
 			scope: "openid given_name usual_name email uid siret idp_id organizational_unit", acr: "eidas1", amr: []string{"pwd"},
 			public: "b6b1a2f4-4c1e-4a7d-9a53-5e0f1b7e2c01",
 			claims: map[string]any{
@@ -61,7 +61,7 @@ func flowCases() []flowCase {
 			},
 		},
 		{
-			name: "prosanteconnect", profile: idp.ProSanteConnect(), user: "helene.roux",
+			name: "prosanteconnect", profile: oidc.ProSanteConnect(), user: "helene.roux",
 			scope: "openid scope_all", acr: "eidas1",
 			public: "550dc1c8-d97b-4b1e-ac8c-8eb4471cf9dd",
 			claims: map[string]any{
@@ -83,99 +83,110 @@ func flowCases() []flowCase {
 }
 
 // TestCodeFlow drives a full authorization code flow per profile, as a
-// browser and a relying party would, and checks every token.
+// browser and a relying party would, and checks every token; with a fixed
+// issuer, and with the issuer taken from the request's Host.
 func TestCodeFlow(t *testing.T) {
 	t.Parallel()
 	for _, tc := range flowCases() {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			b := setup(t, tc.profile, setupOpts{ecEncKey: tc.ecKey})
-			verifier, challenge := pkce()
-			params := b.authParams(tc.scope)
-			params.Set("acr_values", tc.acr)
-			params.Set("code_challenge", challenge)
-			params.Set("code_challenge_method", "S256")
+		for _, dynamic := range []bool{false, true} {
+			name := tc.name
+			if dynamic {
+				name += "/issuer-from-host"
+			}
+			t.Run(name, func(t *testing.T) {
+				t.Parallel()
+				testCodeFlow(t, tc, dynamic)
+			})
+		}
+	}
+}
 
-			back := b.authorize(t, b.browser(t), params, tc.user)
-			if got := back.Scheme + "://" + back.Host + back.Path; got != redirectURI {
-				t.Fatalf("redirected to %q, want %q", got, redirectURI)
-			}
-			q := back.Query()
-			if q.Get("state") != params.Get("state") || q.Get("code") == "" || q.Get("error") != "" {
-				t.Fatalf("redirect query %v: want the code and the state", q)
-			}
+func testCodeFlow(t *testing.T, tc flowCase, dynamic bool) {
+	b := setup(t, tc.profile, setupOpts{ecEncKey: tc.ecKey, dynamicIssuer: dynamic})
+	verifier, challenge := pkce()
+	params := b.authParams(tc.scope)
+	params.Set("acr_values", tc.acr)
+	params.Set("code_challenge", challenge)
+	params.Set("code_challenge_method", "S256")
 
-			status, tr := b.exchange(t, q.Get("code"), verifier)
-			if status != http.StatusOK || tr.AccessToken == "" || tr.IDToken == "" || !strings.EqualFold(tr.TokenType, "bearer") {
-				t.Fatalf("token: status %d, %+v", status, tr)
-			}
-			if tr.ExpiresIn < 55 || tr.ExpiresIn > 60 {
-				t.Errorf("expires_in = %d, want about 60", tr.ExpiresIn)
-			}
-			set := b.jwks(t)
-			idToken := tr.IDToken
-			encrypted := len(tc.profile.IDTokenEncryptionAlgs) > 0
-			if encrypted {
-				if n := strings.Count(idToken, "."); n != 4 {
-					t.Fatalf("FranceConnect+ id_token has %d dots, want a 5-part JWE", n)
-				}
-				idToken = decryptJWE(t, b.encKey, idToken)
-			}
-			claims := verifyJWT(t, set, idToken)
-			wantSub := tc.public
-			if wantSub == "" {
-				wantSub, _ = b.prov.Subject(clientID, tc.user)
-			}
-			checks := map[string]any{
-				"iss": b.prov.Issuer(), "sub": wantSub, "nonce": params.Get("nonce"), "acr": tc.acr,
-			}
-			for k, want := range checks {
-				if claims[k] != want {
-					t.Errorf("id_token %s = %v, want %v", k, claims[k], want)
-				}
-			}
-			if aud := claims["aud"]; !slices.Contains(toStrings(aud), clientID) {
-				t.Errorf("id_token aud = %v, want %s", aud, clientID)
-			}
-			if life := claims["exp"].(float64) - claims["iat"].(float64); life != 60 {
-				t.Errorf("id_token lifetime %v s, want 60", life)
-			}
-			if _, ok := claims["given_name"]; ok {
-				t.Errorf("the id_token carries the identity (given_name); it belongs to userinfo")
-			}
-			if tc.amr != nil {
-				if got := toStrings(claims["amr"]); !slices.Equal(got, tc.amr) {
-					t.Errorf("id_token amr = %v, want %v", got, tc.amr)
-				}
-				if claims["sid"] == nil {
-					t.Errorf("ProConnect's id_token has no sid")
-				}
-			}
+	back := b.authorize(t, b.browser(t), params, tc.user)
+	if got := back.Scheme + "://" + back.Host + back.Path; got != redirectURI {
+		t.Fatalf("redirected to %q, want %q", got, redirectURI)
+	}
+	q := back.Query()
+	if q.Get("state") != params.Get("state") || q.Get("code") == "" || q.Get("error") != "" {
+		t.Fatalf("redirect query %v: want the code and the state", q)
+	}
 
-			status, ctype, body := b.userinfo(t, tr.AccessToken)
-			if status != http.StatusOK || ctype != "application/jwt" {
-				t.Fatalf("userinfo: status %d, Content-Type %q, body %.200s", status, ctype, body)
-			}
-			if encrypted {
-				body = decryptJWE(t, b.encKey, body)
-			}
-			info := verifyJWT(t, set, body)
-			for _, k := range []string{"sub", "iss", "aud", "iat", "exp"} {
-				if _, ok := info[k]; !ok {
-					t.Errorf("userinfo has no %s", k)
-				}
-			}
-			if info["sub"] != wantSub || info["aud"] != clientID || info["iss"] != b.prov.Issuer() {
-				t.Errorf("userinfo sub, aud, iss = %v, %v, %v", info["sub"], info["aud"], info["iss"])
-			}
-			got := maps.Clone(info)
-			for _, k := range []string{"sub", "iss", "aud", "iat", "exp"} {
-				delete(got, k)
-			}
-			if !deepEqualJSON(got, tc.claims) {
-				t.Errorf("userinfo claims:\n got %v\nwant %v", got, tc.claims)
-			}
-		})
+	status, tr := b.exchange(t, q.Get("code"), verifier)
+	if status != http.StatusOK || tr.AccessToken == "" || tr.IDToken == "" || !strings.EqualFold(tr.TokenType, "bearer") {
+		t.Fatalf("token: status %d, %+v", status, tr)
+	}
+	if tr.ExpiresIn < 55 || tr.ExpiresIn > 60 {
+		t.Errorf("expires_in = %d, want about 60", tr.ExpiresIn)
+	}
+	set := b.jwks(t)
+	idToken := tr.IDToken
+	encrypted := len(tc.profile.IDTokenEncryptionAlgs) > 0
+	if encrypted {
+		if n := strings.Count(idToken, "."); n != 4 {
+			t.Fatalf("FranceConnect+ id_token has %d dots, want a 5-part JWE", n)
+		}
+		idToken = decryptJWE(t, b.encKey, idToken)
+	}
+	claims := verifyJWT(t, set, idToken)
+	wantSub := tc.public
+	if wantSub == "" {
+		wantSub, _ = b.prov.Subject(clientID, tc.user)
+	}
+	checks := map[string]any{
+		"iss": b.issuer, "sub": wantSub, "nonce": params.Get("nonce"), "acr": tc.acr,
+	}
+	for k, want := range checks {
+		if claims[k] != want {
+			t.Errorf("id_token %s = %v, want %v", k, claims[k], want)
+		}
+	}
+	if aud := claims["aud"]; !slices.Contains(toStrings(aud), clientID) {
+		t.Errorf("id_token aud = %v, want %s", aud, clientID)
+	}
+	if life := claims["exp"].(float64) - claims["iat"].(float64); life != 60 {
+		t.Errorf("id_token lifetime %v s, want 60", life)
+	}
+	if _, ok := claims["given_name"]; ok {
+		t.Errorf("the id_token carries the identity (given_name); it belongs to userinfo")
+	}
+	if tc.amr != nil {
+		if got := toStrings(claims["amr"]); !slices.Equal(got, tc.amr) {
+			t.Errorf("id_token amr = %v, want %v", got, tc.amr)
+		}
+		if claims["sid"] == nil {
+			t.Errorf("ProConnect's id_token has no sid")
+		}
+	}
+
+	status, ctype, body := b.userinfo(t, tr.AccessToken)
+	if status != http.StatusOK || ctype != "application/jwt" {
+		t.Fatalf("userinfo: status %d, Content-Type %q, body %.200s", status, ctype, body)
+	}
+	if encrypted {
+		body = decryptJWE(t, b.encKey, body)
+	}
+	info := verifyJWT(t, set, body)
+	for _, k := range []string{"sub", "iss", "aud", "iat", "exp"} {
+		if _, ok := info[k]; !ok {
+			t.Errorf("userinfo has no %s", k)
+		}
+	}
+	if info["sub"] != wantSub || info["aud"] != clientID || info["iss"] != b.issuer {
+		t.Errorf("userinfo sub, aud, iss = %v, %v, %v", info["sub"], info["aud"], info["iss"])
+	}
+	got := maps.Clone(info)
+	for _, k := range []string{"sub", "iss", "aud", "iat", "exp"} {
+		delete(got, k)
+	}
+	if !deepEqualJSON(got, tc.claims) {
+		t.Errorf("userinfo claims:\n got %v\nwant %v", got, tc.claims)
 	}
 }
 
@@ -207,7 +218,7 @@ func TestClaimsPerScope(t *testing.T) {
 		"openid birth email":    {"birthplace", "birthcountry", "email"},
 		"openid family_name":    {"family_name"},
 	}
-	b := setup(t, idp.FranceConnect(), setupOpts{})
+	b := setup(t, oidc.FranceConnect(), setupOpts{})
 	set := b.jwks(t)
 	for scope, want := range cases {
 		t.Run(strings.ReplaceAll(scope, " ", "+"), func(t *testing.T) {
@@ -240,7 +251,7 @@ func TestClaimsPerScope(t *testing.T) {
 // citizen.
 func TestPairwiseSubject(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), setupOpts{})
+	b := setup(t, oidc.FranceConnect(), setupOpts{})
 	a, _ := b.prov.Subject("client-a", "angela.dubois")
 	c, _ := b.prov.Subject("client-b", "angela.dubois")
 	if a == "" || a == c {
@@ -253,7 +264,7 @@ func TestPairwiseSubject(t *testing.T) {
 
 func TestCodeIsSingleUse(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), setupOpts{})
+	b := setup(t, oidc.FranceConnect(), setupOpts{})
 	back := b.authorize(t, b.browser(t), b.authParams("openid"), "pierre.mercier")
 	code := back.Query().Get("code")
 	if status, tr := b.exchange(t, code, ""); status != http.StatusOK {
@@ -267,7 +278,7 @@ func TestCodeIsSingleUse(t *testing.T) {
 
 func TestCodeExpiresAfter30s(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), setupOpts{})
+	b := setup(t, oidc.FranceConnect(), setupOpts{})
 	back := b.authorize(t, b.browser(t), b.authParams("openid"), "pierre.mercier")
 	b.clock.Advance(31 * time.Second)
 	status, tr := b.exchange(t, back.Query().Get("code"), "")
@@ -278,7 +289,7 @@ func TestCodeExpiresAfter30s(t *testing.T) {
 
 func TestAccessTokenExpiresAfter60s(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.ProConnect(), setupOpts{})
+	b := setup(t, oidc.ProConnect(), setupOpts{})
 	back := b.authorize(t, b.browser(t), b.authParams("openid siret"), "karim.benali")
 	_, tr := b.exchange(t, back.Query().Get("code"), "")
 	if status, _, _ := b.userinfo(t, tr.AccessToken); status != http.StatusOK {
@@ -292,7 +303,7 @@ func TestAccessTokenExpiresAfter60s(t *testing.T) {
 
 func TestWrongRedirectURIIsRefused(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), setupOpts{})
+	b := setup(t, oidc.FranceConnect(), setupOpts{})
 	c := b.browser(t)
 	for _, uri := range []string{"https://evil.example/callback", redirectURI + "/", redirectURI + "?x=1"} {
 		params := b.authParams("openid")
@@ -313,7 +324,7 @@ func TestWrongRedirectURIIsRefused(t *testing.T) {
 
 func TestWrongClientSecretIsRefused(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), setupOpts{})
+	b := setup(t, oidc.FranceConnect(), setupOpts{})
 	back := b.authorize(t, b.browser(t), b.authParams("openid"), "pierre.mercier")
 	status, tr := b.postToken(t, url.Values{"grant_type": {"authorization_code"}, "code": {back.Query().Get("code")},
 		"redirect_uri": {redirectURI}, "client_id": {clientID}, "client_secret": {"wrong"}})
@@ -324,7 +335,7 @@ func TestWrongClientSecretIsRefused(t *testing.T) {
 
 func TestAccessDenied(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), setupOpts{})
+	b := setup(t, oidc.FranceConnect(), setupOpts{})
 	check := func(t *testing.T, back *url.URL) {
 		t.Helper()
 		q := back.Query()
@@ -358,19 +369,19 @@ func TestAuthorizeRequirements(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
 		name    string
-		profile idp.Profile
+		profile oidc.Profile
 		pkce    bool
 		edit    func(url.Values)
 		desc    string
 	}{
-		{"fc nonce too short", idp.FranceConnect(), false, func(v url.Values) { v.Set("nonce", strings.Repeat("n", 21)) }, "nonce"},
-		{"fc no nonce", idp.FranceConnect(), false, func(v url.Values) { v.Del("nonce") }, "nonce"},
-		{"pc nonce under 32", idp.ProConnect(), false, func(v url.Values) { v.Set("nonce", strings.Repeat("n", 31)) }, "nonce"},
-		{"pc state under 32", idp.ProConnect(), false, func(v url.Values) { v.Set("state", strings.Repeat("s", 31)) }, "state"},
-		{"fc no acr_values", idp.FranceConnect(), false, func(v url.Values) { v.Del("acr_values") }, "acr_values"},
-		{"fc+ eidas1 refused", idp.FranceConnectPlus(), false, func(v url.Values) { v.Set("acr_values", "eidas1") }, "acr_values"},
-		{"pkce required", idp.FranceConnect(), true, func(url.Values) {}, "code_challenge"},
-		{"pkce plain refused", idp.FranceConnect(), false, func(v url.Values) {
+		{"fc nonce too short", oidc.FranceConnect(), false, func(v url.Values) { v.Set("nonce", strings.Repeat("n", 21)) }, "nonce"},
+		{"fc no nonce", oidc.FranceConnect(), false, func(v url.Values) { v.Del("nonce") }, "nonce"},
+		{"pc nonce under 32", oidc.ProConnect(), false, func(v url.Values) { v.Set("nonce", strings.Repeat("n", 31)) }, "nonce"},
+		{"pc state under 32", oidc.ProConnect(), false, func(v url.Values) { v.Set("state", strings.Repeat("s", 31)) }, "state"},
+		{"fc no acr_values", oidc.FranceConnect(), false, func(v url.Values) { v.Del("acr_values") }, "acr_values"},
+		{"fc+ eidas1 refused", oidc.FranceConnectPlus(), false, func(v url.Values) { v.Set("acr_values", "eidas1") }, "acr_values"},
+		{"pkce required", oidc.FranceConnect(), true, func(url.Values) {}, "code_challenge"},
+		{"pkce plain refused", oidc.FranceConnect(), false, func(v url.Values) {
 			v.Set("code_challenge", strings.Repeat("c", 43))
 			v.Set("code_challenge_method", "plain")
 		}, "S256"},
@@ -396,7 +407,7 @@ func TestAuthorizeRequirements(t *testing.T) {
 
 func TestPKCEVerifierChecked(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), setupOpts{requirePKCE: true})
+	b := setup(t, oidc.FranceConnect(), setupOpts{requirePKCE: true})
 	_, challenge := pkce()
 	params := b.authParams("openid")
 	params.Set("code_challenge", challenge)
@@ -410,7 +421,7 @@ func TestPKCEVerifierChecked(t *testing.T) {
 
 func TestLoginWithPassword(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), setupOpts{})
+	b := setup(t, oidc.FranceConnect(), setupOpts{})
 	c := b.browser(t)
 	res, _ := get(t, c, b.url("/authorize")+"?"+b.authParams("openid").Encode())
 	id := res.Request.URL.Query().Get("id")
@@ -426,7 +437,7 @@ func TestLoginWithPassword(t *testing.T) {
 
 func TestConsentPageListsClaimsInFrench(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), setupOpts{})
+	b := setup(t, oidc.FranceConnect(), setupOpts{})
 	_, page := b.login(t, b.browser(t), b.authParams("openid identite_pivot"), "fatima.el-amrani")
 	for _, want := range []string{`lang="fr"`, "Prénom(s)", "Fatima Zahra", "Pays de naissance (code INSEE) : 99350",
 		"Nom de naissance", "Date de naissance", "Autoriser", "Refuser"} {
@@ -441,7 +452,7 @@ func TestConsentPageListsClaimsInFrench(t *testing.T) {
 
 func TestEndSession(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), setupOpts{})
+	b := setup(t, oidc.FranceConnect(), setupOpts{})
 	c := b.browser(t)
 	back := b.authorize(t, c, b.authParams("openid"), "pierre.mercier")
 	_, tr := b.exchange(t, back.Query().Get("code"), "")

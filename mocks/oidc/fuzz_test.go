@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/relais-dev/relais/mocks/idp"
 	"github.com/relais-dev/relais/mocks/oidc"
 )
 
@@ -15,7 +14,7 @@ const fuzzIssuer = "http://idp.test/api/v2"
 
 func fuzzProvider(f *testing.F) *oidc.Provider {
 	f.Helper()
-	p, err := oidc.New(idp.FranceConnect(), oidc.Options{Issuer: fuzzIssuer, Clients: []oidc.Client{
+	p, err := oidc.New(oidc.FranceConnect(), oidc.Options{Issuer: fuzzIssuer, Clients: []oidc.Client{
 		{ID: clientID, Secret: clientSecret, RedirectURIs: []string{redirectURI}},
 	}})
 	if err != nil {

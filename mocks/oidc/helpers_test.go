@@ -20,7 +20,6 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
-	"github.com/relais-dev/relais/mocks/idp"
 	"github.com/relais-dev/relais/mocks/oidc"
 )
 
@@ -56,16 +55,22 @@ type bundle struct {
 	srv     *httptest.Server
 	clock   *clock
 	encKey  any // the client's private decryption key (FranceConnect+)
-	profile idp.Profile
+	profile oidc.Profile
+	// issuer is the provider's issuer: fixed by Options.Issuer, or taken
+	// from each request (dynamicIssuer).
+	issuer string
 }
 
 type setupOpts struct {
 	requirePKCE bool
 	ecEncKey    bool
-	clients     func(b *bundle) []oidc.Client
+	// dynamicIssuer leaves Options.Issuer empty: the provider names itself
+	// after the Host of each request, as under `relais mocks`.
+	dynamicIssuer bool
+	clients       func(b *bundle) []oidc.Client
 }
 
-func setup(t testing.TB, p idp.Profile, so setupOpts) *bundle {
+func setup(t testing.TB, p oidc.Profile, so setupOpts) *bundle {
 	t.Helper()
 	b := &bundle{clock: &clock{t: time.Now()}, profile: p}
 	var h http.Handler
@@ -93,8 +98,13 @@ func setup(t testing.TB, p idp.Profile, so setupOpts) *bundle {
 	if so.clients != nil {
 		clients = so.clients(b)
 	}
+	b.issuer = b.srv.URL + p.IssuerPath
+	issuer := b.issuer
+	if so.dynamicIssuer {
+		issuer = ""
+	}
 	prov, err := oidc.New(p, oidc.Options{
-		Issuer: b.srv.URL + p.IssuerPath, Clients: clients, Now: b.clock.Now, RequirePKCE: so.requirePKCE,
+		Issuer: issuer, Clients: clients, Now: b.clock.Now, RequirePKCE: so.requirePKCE,
 	})
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -262,8 +272,8 @@ func (b *bundle) jwks(t testing.TB) jose.JSONWebKeySet {
 	if err := json.Unmarshal([]byte(body), &disco); err != nil {
 		t.Fatalf("decoding discovery: %v", err)
 	}
-	if disco.Issuer != b.prov.Issuer() {
-		t.Fatalf("discovery issuer %q, want %q", disco.Issuer, b.prov.Issuer())
+	if disco.Issuer != b.issuer {
+		t.Fatalf("discovery issuer %q, want %q", disco.Issuer, b.issuer)
 	}
 	_, body = get(t, b.srv.Client(), disco.JWKSURI)
 	var set jose.JSONWebKeySet

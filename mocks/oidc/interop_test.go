@@ -9,7 +9,6 @@ import (
 
 	"github.com/relais-dev/relais/connectors"
 	rpoidc "github.com/relais-dev/relais/gateway/identity/oidc"
-	"github.com/relais-dev/relais/mocks/idp"
 	"github.com/relais-dev/relais/mocks/oidc"
 )
 
@@ -20,17 +19,17 @@ import (
 func TestRelaisRelyingParty(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		profile idp.Profile
+		profile oidc.Profile
 		rp      rpoidc.Profile
 		user    string
 		scopes  []string
 		claim   string
 		want    string
 	}{
-		{idp.FranceConnect(), rpoidc.ProfileFranceConnect, "angela.dubois", []string{"openid", "identite_pivot"}, "given_name", "Angela Claire Louise"},
-		{idp.FranceConnectPlus(), rpoidc.ProfileFranceConnectPlus, "jean-philippe.dartois", []string{"openid", "identite_pivot"}, "family_name", "D'ARTOIS-LÉVÊQUE"},
-		{idp.ProConnect(), rpoidc.ProfileProConnect, "karim.benali", []string{"openid", "given_name", "usual_name", "email", "uid", "siret", "idp_id"}, "siret", "77501234500010"},
-		{idp.ProSanteConnect(), rpoidc.ProfileProSanteConnect, "marc.leblanc", []string{"openid", "scope_all"}, "SubjectNameID", "810009876543"},
+		{oidc.FranceConnect(), rpoidc.ProfileFranceConnect, "angela.dubois", []string{"openid", "identite_pivot"}, "given_name", "Angela Claire Louise"},
+		{oidc.FranceConnectPlus(), rpoidc.ProfileFranceConnectPlus, "jean-philippe.dartois", []string{"openid", "identite_pivot"}, "family_name", "D'ARTOIS-LÉVÊQUE"},
+		{oidc.ProConnect(), rpoidc.ProfileProConnect, "karim.benali", []string{"openid", "given_name", "usual_name", "email", "uid", "siret", "idp_id"}, "siret", "77501234500010"},
+		{oidc.ProSanteConnect(), rpoidc.ProfileProSanteConnect, "marc.leblanc", []string{"openid", "scope_all"}, "SubjectNameID", "810009876543"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.profile.Name, func(t *testing.T) {

@@ -83,7 +83,7 @@ func (p *Provider) login(w http.ResponseWriter, r *http.Request) {
 		p.render(w, http.StatusBadRequest, "login", page)
 		return
 	}
-	http.Redirect(w, r, p.opts.Issuer+consentPath+"?id="+url.QueryEscape(id), http.StatusSeeOther)
+	http.Redirect(w, r, p.base()+consentPath+"?id="+url.QueryEscape(id), http.StatusSeeOther)
 }
 
 // consent lists the claims the client asks for (GET) and, on the user's
@@ -113,7 +113,7 @@ func (p *Provider) consent(w http.ResponseWriter, r *http.Request) {
 			p.render(w, http.StatusBadRequest, "error", "Demande de connexion inconnue ou expirée.")
 			return
 		}
-		http.Redirect(w, r, p.opts.Issuer+p.profile.AuthorizationPath+callbackPath+"?id="+url.QueryEscape(id), http.StatusSeeOther)
+		http.Redirect(w, r, p.base()+p.profile.AuthorizationPath+callbackPath+"?id="+url.QueryEscape(id), http.StatusSeeOther)
 		return
 	}
 	u := p.storage.users[a.userID]

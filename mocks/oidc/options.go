@@ -2,14 +2,13 @@ package oidc
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-
-	"github.com/relais-dev/relais/mocks/idp"
 )
 
 // The lifetimes of PLATFORMS.md §1.
@@ -29,7 +28,9 @@ const (
 type Options struct {
 	// Issuer is the issuer's absolute URL, path prefix included
 	// ("https://oidc.example/api/v2", or ".../auth/realms/esante-wallet"
-	// for Pro Santé Connect). Required.
+	// for Pro Santé Connect). Default: each request's own scheme and Host
+	// plus the profile's issuer path, so that a provider built before it
+	// listens (`relais mocks`) names itself wherever it is served.
 	Issuer string
 	// Clients are the relying parties the provider knows. At least one.
 	Clients []Client
@@ -38,7 +39,7 @@ type Options struct {
 	Users []User
 	// Keys are the signing keys. Default: generated, one per
 	// profile.KeyAlgorithms.
-	Keys *idp.KeySet
+	Keys *KeySet
 	// SigningAlg is the algorithm that signs id_tokens and userinfo.
 	// Default: the profile's first key algorithm (ES256 on FranceConnect,
 	// FranceConnect+ and ProConnect, RS256 on Pro Santé Connect).
@@ -53,6 +54,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// CryptoKey encrypts the opaque access tokens. Default: random.
 	CryptoKey [32]byte
+	// Logger receives a warning for every discovery or JWKS answer that
+	// breaks the provider's contract. Default: none.
+	Logger *slog.Logger
 }
 
 // Client is a relying party registered at the provider.
@@ -83,7 +87,7 @@ type Client struct {
 
 // WithDefaults returns o with every zero field set to its default
 // (Keys and CryptoKey excepted: New generates them).
-func (o Options) WithDefaults(p idp.Profile) Options {
+func (o Options) WithDefaults(p Profile) Options {
 	o.Issuer = strings.TrimSuffix(o.Issuer, "/")
 	if o.Users == nil {
 		o.Users = DefaultUsers(p.Name)
@@ -109,10 +113,18 @@ func (o Options) WithDefaults(p idp.Profile) Options {
 }
 
 // Validate names the first invalid field of o, for the provider p.
-func (o Options) Validate(p idp.Profile) error {
-	u, err := url.Parse(o.Issuer)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("oidc: Options.Issuer %q is not an absolute http(s) URL without query or fragment", o.Issuer)
+func (o Options) Validate(p Profile) error {
+	if err := p.validate(); err != nil {
+		return err
+	}
+	if o.Issuer != "" {
+		u, err := url.Parse(o.Issuer)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+			return fmt.Errorf("oidc: Options.Issuer %q is not an absolute http(s) URL without query or fragment", o.Issuer)
+		}
+		if u.Path != p.IssuerPath {
+			return fmt.Errorf("oidc: Options.Issuer's path %q is not %s's issuer path %q", u.Path, p.Name, p.IssuerPath)
+		}
 	}
 	if len(o.Clients) == 0 {
 		return fmt.Errorf("oidc: Options.Clients is empty")
@@ -153,4 +165,4 @@ func (o Options) Validate(p idp.Profile) error {
 }
 
 // encrypts tells whether the provider encrypts id_tokens and userinfo.
-func encrypts(p idp.Profile) bool { return len(p.IDTokenEncryptionAlgs) > 0 }
+func encrypts(p Profile) bool { return len(p.IDTokenEncryptionAlgs) > 0 }

@@ -15,7 +15,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/op"
 
-	"github.com/relais-dev/relais/mocks/idp"
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 // Compile-time check.
@@ -26,14 +26,14 @@ var _ http.Handler = (*Provider)(nil)
 // pages), token, userinfo and end_session under the issuer's path. It is
 // safe for concurrent use.
 type Provider struct {
-	profile    idp.Profile
+	profile    Profile
 	opts       Options
 	issuerPath string
-	keys       *idp.KeySet
-	signing    *idp.SigningKey
+	keys       *KeySet
+	signing    *SigningKey
 	storage    *storage
 	op         *op.Provider
-	public     *idp.Server
+	public     *documents
 	pages      *template.Template
 }
 
@@ -46,23 +46,24 @@ const (
 	callbackPath  = "/callback" // after the authorization path, as op routes it
 )
 
-// New returns the mock of the provider p. Options.Issuer's path must be
-// p.IssuerPath, so that the discovery document keeps matching p's
+// New returns the mock of the provider p. Options.Issuer's path, when set,
+// must be p.IssuerPath, so that the discovery document keeps matching p's
 // contract.
-func New(p idp.Profile, o Options) (*Provider, error) {
+func New(p Profile, o Options) (*Provider, error) {
 	o = o.WithDefaults(p)
 	if err := o.Validate(p); err != nil {
 		return nil, err
 	}
-	u, _ := url.Parse(o.Issuer) // checked by Validate
-	if u.Path != p.IssuerPath {
-		return nil, fmt.Errorf("oidc: Options.Issuer's path %q is not %s's issuer path %q", u.Path, p.Name, p.IssuerPath)
-	}
 	keys := o.Keys
 	if keys == nil {
 		var err error
-		if keys, err = idp.GenerateKeySet(p.KeyAlgorithms...); err != nil {
+		if keys, err = GenerateKeySet(p.KeyAlgorithms...); err != nil {
 			return nil, fmt.Errorf("generating %s's keys: %w", p.Name, err)
+		}
+	}
+	for _, alg := range p.KeyAlgorithms {
+		if _, ok := keys.Key(alg); !ok {
+			return nil, fmt.Errorf("oidc: Options.Keys has no %s key, which %s publishes", alg, p.Name)
 		}
 	}
 	signing, ok := keys.Key(o.SigningAlg)
@@ -73,7 +74,7 @@ func New(p idp.Profile, o Options) (*Provider, error) {
 		copy(o.CryptoKey[:], randomID()+randomID())
 	}
 	pr := &Provider{
-		profile: p, opts: o, issuerPath: u.Path, keys: keys, signing: signing,
+		profile: p, opts: o, issuerPath: p.IssuerPath, keys: keys, signing: signing,
 		pages: template.Must(template.New("pages").Parse(pagesHTML)),
 	}
 	pr.storage = &storage{
@@ -88,39 +89,62 @@ func New(p idp.Profile, o Options) (*Provider, error) {
 		pr.storage.users[us.ID] = us
 	}
 
-	var opOpts []op.Option
-	if u.Scheme == "http" {
-		opOpts = append(opOpts, op.WithAllowInsecure())
-	}
+	// A fixed issuer may be plain HTTP (tests, the sandbox); one taken
+	// from each request follows the request's scheme.
+	opOpts := []op.Option{op.WithAllowInsecure()}
 	opOpts = append(opOpts, op.WithCustomEndpoints(
 		op.NewEndpoint(p.AuthorizationPath), op.NewEndpoint(p.TokenPath), op.NewEndpoint(p.UserinfoPath),
 		op.NewEndpoint("/revoke"), op.NewEndpoint(p.EndSessionPath), op.NewEndpoint(p.JWKSPath),
 	))
 	config := &op.Config{
 		CryptoKey:                o.CryptoKey,
-		DefaultLogoutRedirectURI: o.Issuer + loggedOutPath,
+		DefaultLogoutRedirectURI: pr.base() + loggedOutPath,
 		CodeMethodS256:           true,
 		AuthMethodPost:           true,
 		AuthMethodPrivateKeyJWT:  true,
 		SupportedScopes:          p.Scopes,
 		SupportedClaims:          p.Claims,
 	}
+	issuer := func(bool) (op.IssuerFromRequest, error) { return pr.issuer, nil }
 	var err error
-	if pr.op, err = op.NewProvider(config, pr.storage, op.StaticIssuer(o.Issuer), opOpts...); err != nil {
+	if pr.op, err = op.NewProvider(config, pr.storage, issuer, opOpts...); err != nil {
 		return nil, fmt.Errorf("building %s's OpenID Provider: %w", p.Name, err)
 	}
-	pr.public = idp.New(p, idp.Options{Issuer: o.Issuer, Keys: keys, Now: o.Now})
+	if pr.public, err = newDocuments(p, pr.issuer, keys, o.Now, o.Logger); err != nil {
+		return nil, err
+	}
 	return pr, nil
 }
 
 // Profile is the provider the mock plays.
-func (p *Provider) Profile() idp.Profile { return p.profile }
+func (p *Provider) Profile() Profile { return p.profile }
 
-// Issuer is the provider's issuer URL.
+// Issuer is the provider's issuer URL: Options.Issuer, empty when the
+// issuer comes from each request (IssuerFor).
 func (p *Provider) Issuer() string { return p.opts.Issuer }
 
+// IssuerFor is the issuer the provider names in its answer to r:
+// Options.Issuer, or r's scheme and Host plus the profile's issuer path.
+func (p *Provider) IssuerFor(r *http.Request) string { return p.issuer(r) }
+
+func (p *Provider) issuer(r *http.Request) string {
+	if p.opts.Issuer != "" {
+		return p.opts.Issuer
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + p.issuerPath
+}
+
 // Keys are the provider's signing keys, private parts included.
-func (p *Provider) Keys() *idp.KeySet { return p.keys }
+func (p *Provider) Keys() *KeySet { return p.keys }
+
+// Platform is the mock runtime that serves the discovery document and the
+// JWKS: their faults, counters and contract checks (the /_mock/ control
+// API).
+func (p *Provider) Platform() *platform.Server { return p.public.rt }
 
 // Users are the test users of the login page.
 func (p *Provider) Users() []User { return append([]User(nil), p.opts.Users...) }
@@ -134,8 +158,18 @@ func (p *Provider) Subject(clientID, userID string) (string, bool) {
 	return p.storage.subject(clientID, u), true
 }
 
+// base prefixes the provider's own pages: the issuer when fixed, else the
+// issuer's path on whatever host the browser reached.
+func (p *Provider) base() string {
+	if p.opts.Issuer != "" {
+		return p.opts.Issuer
+	}
+	return p.issuerPath
+}
+
+// loginURL is where op sends the browser to sign in.
 func (p *Provider) loginURL(id string) string {
-	return p.opts.Issuer + loginPath + "?id=" + url.QueryEscape(id)
+	return p.base() + loginPath + "?id=" + url.QueryEscape(id)
 }
 
 // ServeHTTP implements http.Handler.
@@ -246,7 +280,7 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request, rel string) 
 		return
 	}
 	now := p.opts.Now()
-	claims["iss"] = p.opts.Issuer
+	claims["iss"] = p.issuer(r)
 	claims["aud"] = clientID
 	claims["iat"] = now.Unix()
 	claims["exp"] = now.Add(idTokenLifetime).Unix()

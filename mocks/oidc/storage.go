@@ -15,8 +15,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/pkg/oidc"
 	"github.com/zitadel/oidc/v3/pkg/op"
-
-	"github.com/relais-dev/relais/mocks/idp"
 )
 
 // Compile-time checks.
@@ -34,12 +32,12 @@ var errNotFound = errors.New("not found")
 
 // storage is the in-memory op.Storage of one Provider.
 type storage struct {
-	profile  idp.Profile
+	profile  Profile
 	kind     Kind
 	now      func() time.Time
 	pkce     bool
-	keys     *idp.KeySet
-	signing  *idp.SigningKey
+	keys     *KeySet
+	signing  *SigningKey
 	clients  map[string]*client
 	users    map[string]User
 	userList []User
@@ -144,7 +142,7 @@ func (c *client) IDTokenUserinfoClaimsAssertion() bool { return false }
 func (c *client) ClockSkew() time.Duration             { return 0 }
 
 // publicKey is a signing key's public part, as op publishes it.
-type publicKey struct{ k *idp.SigningKey }
+type publicKey struct{ k *SigningKey }
 
 func (p publicKey) ID() string                         { return p.k.ID() }
 func (p publicKey) Algorithm() jose.SignatureAlgorithm { return p.k.SignatureAlgorithm() }
@@ -253,7 +251,7 @@ func (s *storage) chooseACR(requested []string) (string, error) {
 	return chooseACR(s.profile, requested)
 }
 
-func chooseACR(p idp.Profile, requested []string) (string, error) {
+func chooseACR(p Profile, requested []string) (string, error) {
 	if len(requested) == 0 {
 		if p.Name == "franceconnect" || p.Name == "franceconnectplus" {
 			return "", oidc.ErrInvalidRequest().WithDescription("acr_values is required")

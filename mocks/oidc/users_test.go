@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/relais-dev/relais/mocks/idp"
 	"github.com/relais-dev/relais/mocks/oidc"
 )
 
@@ -81,18 +80,18 @@ func TestNewRefusesBadOptions(t *testing.T) {
 	ok := oidc.Client{ID: "c", Secret: "s", RedirectURIs: []string{redirectURI}}
 	cases := []struct {
 		name    string
-		profile idp.Profile
+		profile oidc.Profile
 		opts    oidc.Options
 		want    string
 	}{
-		{"no issuer", idp.FranceConnect(), oidc.Options{Clients: []oidc.Client{ok}}, "Options.Issuer"},
-		{"issuer path", idp.FranceConnect(), oidc.Options{Issuer: "http://x/api/v1", Clients: []oidc.Client{ok}}, "issuer path"},
-		{"no client", idp.FranceConnect(), oidc.Options{Issuer: "http://x/api/v2"}, "Options.Clients"},
-		{"no secret", idp.FranceConnect(), oidc.Options{Issuer: "http://x/api/v2", Clients: []oidc.Client{{ID: "c", RedirectURIs: []string{redirectURI}}}}, "Secret"},
-		{"fc+ without key", idp.FranceConnectPlus(), oidc.Options{Issuer: "http://x/api/v2", Clients: []oidc.Client{ok}}, "EncryptionKey"},
-		{"colon subject", idp.ProConnect(), oidc.Options{Issuer: "http://x/api/v2", Clients: []oidc.Client{ok},
+		{"relative issuer", oidc.FranceConnect(), oidc.Options{Issuer: "idp.example/api/v2", Clients: []oidc.Client{ok}}, "Options.Issuer"},
+		{"issuer path", oidc.FranceConnect(), oidc.Options{Issuer: "http://x/api/v1", Clients: []oidc.Client{ok}}, "issuer path"},
+		{"no client", oidc.FranceConnect(), oidc.Options{Issuer: "http://x/api/v2"}, "Options.Clients"},
+		{"no secret", oidc.FranceConnect(), oidc.Options{Issuer: "http://x/api/v2", Clients: []oidc.Client{{ID: "c", RedirectURIs: []string{redirectURI}}}}, "Secret"},
+		{"fc+ without key", oidc.FranceConnectPlus(), oidc.Options{Issuer: "http://x/api/v2", Clients: []oidc.Client{ok}}, "EncryptionKey"},
+		{"colon subject", oidc.ProConnect(), oidc.Options{Issuer: "http://x/api/v2", Clients: []oidc.Client{ok},
 			Users: []oidc.User{{ID: "u", Subject: "a:b"}}}, "colon"},
-		{"unknown alg", idp.ProSanteConnect(), oidc.Options{Issuer: "http://x/auth/realms/esante-wallet", Clients: []oidc.Client{ok}, SigningAlg: "PS512"}, "PS512"},
+		{"unknown alg", oidc.ProSanteConnect(), oidc.Options{Issuer: "http://x/auth/realms/esante-wallet", Clients: []oidc.Client{ok}, SigningAlg: "PS512"}, "PS512"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

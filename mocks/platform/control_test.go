@@ -61,10 +61,11 @@ func TestControlAPIRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStats := platform.Stats{
-		Requests:    2,
-		ByOperation: map[string]int64{"createLetter": 1, "getLetter": 0, "health": 1, "listPeople": 0, "uploadDocument": 0},
-		Injected:    map[string]int64{"latency": 0, "error": 0, "hang": 0, "truncate": 0, "malformed": 0, "drift": 0, "outage": 0},
-		ByStatus:    map[string]int64{"200": 1, "201": 1},
+		Requests:      2,
+		ByOperation:   map[string]int64{"createLetter": 1, "getLetter": 0, "health": 1, "listPeople": 0, "uploadDocument": 0},
+		PeakPerSecond: 1, // the letter created with a token
+		Injected:      map[string]int64{"latency": 0, "error": 0, "hang": 0, "truncate": 0, "malformed": 0, "drift": 0, "outage": 0},
+		ByStatus:      map[string]int64{"200": 1, "201": 1},
 	}
 	if !reflect.DeepEqual(st, wantStats) {
 		t.Errorf("stats %+v, want %+v", st, wantStats)

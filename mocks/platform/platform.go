@@ -244,7 +244,13 @@ type Stats struct {
 	ResponseViolations int64            `json:"response_violations"` // handler (or Errors) answers that break the contract (a mock or contract bug)
 	Duplicates         int64            `json:"duplicates"`          // replays of an idempotency key
 	RateLimited        int64            `json:"rate_limited"`
-	Injected           map[string]int64 `json:"injected"` // by fault kind: latency, error, hang, truncate, malformed, drift, outage
+	// PeakPerSecond is the most requests one authenticated caller (the
+	// key Authenticate returns: a token, a client) made within one second,
+	// over every sliding window of one second, 429s included: what a
+	// client sharing a per-token limit across processes must keep under
+	// the limit.
+	PeakPerSecond int64            `json:"peak_per_second"`
+	Injected      map[string]int64 `json:"injected"` // by fault kind: latency, error, hang, truncate, malformed, drift, outage
 	// ByStatus counts the answers sent by status code ("200", "404"):
 	// handlers' answers (business refusals included), replays and the
 	// runtime's own (validation, authentication, rate limit, faults).

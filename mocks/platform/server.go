@@ -386,6 +386,9 @@ func (s *Server) serveOperation(w http.ResponseWriter, r *http.Request, op *oper
 			return string(p.Kind)
 		}
 		key, principal = k, pr
+		if key != "" {
+			s.stats.perSecond.observe(key, now)
+		}
 	}
 	if op.rateLimited && s.limiter != nil {
 		if key == "" {

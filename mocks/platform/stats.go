@@ -3,7 +3,9 @@ package platform
 import (
 	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -31,6 +33,53 @@ type counters struct {
 	byOp                                                              []atomic.Int64
 	injected                                                          [numFaultKinds]atomic.Int64
 	byStatus                                                          [maxStatus + 1]atomic.Int64
+	perSecond                                                         peakPerSecond
+}
+
+// peakPerSecond finds the most requests one caller made within one second:
+// it keeps each caller's requests of the last second.
+type peakPerSecond struct {
+	mu      sync.Mutex
+	recent  map[string][]time.Time // by caller, oldest first
+	peak    int64
+	sweepAt int // forget the idle callers when recent reaches this size
+}
+
+// observe counts a request of caller at now.
+func (p *peakPerSecond) observe(caller string, now time.Time) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.recent == nil {
+		p.recent = map[string][]time.Time{}
+	}
+	if len(p.recent) >= max(p.sweepAt, minSweep) {
+		for k, ts := range p.recent {
+			if now.Sub(ts[len(ts)-1]) >= time.Second {
+				delete(p.recent, k)
+			}
+		}
+		p.sweepAt = 2 * len(p.recent)
+	}
+	ts := p.recent[caller]
+	old := 0
+	for old < len(ts) && now.Sub(ts[old]) >= time.Second {
+		old++
+	}
+	ts = append(ts[:copy(ts, ts[old:])], now)
+	p.recent[caller] = ts
+	p.peak = max(p.peak, int64(len(ts)))
+}
+
+func (p *peakPerSecond) load() int64 {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.peak
+}
+
+func (p *peakPerSecond) reset() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.recent, p.peak, p.sweepAt = nil, 0, 0
 }
 
 // maxStatus is the largest status code counted by itself; net/http
@@ -56,6 +105,7 @@ func (c *counters) reset() {
 	for i := range c.byStatus {
 		c.byStatus[i].Store(0)
 	}
+	c.perSecond.reset()
 }
 
 // Stats returns a snapshot of the counters. ByOperation and Injected list
@@ -68,6 +118,7 @@ func (s *Server) Stats() Stats {
 		ResponseViolations: s.stats.responseViolations.Load(),
 		Duplicates:         s.stats.duplicates.Load(),
 		RateLimited:        s.stats.rateLimited.Load(),
+		PeakPerSecond:      s.stats.perSecond.load(),
 		ByOperation:        make(map[string]int64, len(s.c.ops)),
 		Injected:           make(map[string]int64, numFaultKinds),
 		ByStatus:           map[string]int64{},

@@ -22,6 +22,11 @@
 //     JWT whose sub must be the id_token's. ProConnect logins must carry a
 //     14-digit siret, which binds the professional to a tenant.
 //
+// MemoryPending keeps pending logins in memory, for one replica and tests;
+// gateway.StorePending keeps them in the database (sealed, keyed by the
+// state's hash, taken with one DELETE ... RETURNING) so that a login started
+// on one replica may come back on another.
+//
 // LogoutURL builds the end_session redirect with id_token_hint.
 // DecryptionKeys.Handler serves Relais' public encryption keys (the JWKS URL
 // registered at FranceConnect+).

@@ -31,7 +31,8 @@ type Pending struct {
 }
 
 // PendingStore keeps pending logins. Take must delete what it returns so a
-// state is usable once.
+// state is usable once, even when two callbacks race. MemoryPending suits
+// one replica; gateway.StorePending shares them between replicas.
 type PendingStore interface {
 	Put(ctx context.Context, p Pending) error
 	// Take returns and deletes the pending login for state, or

@@ -34,6 +34,12 @@ type Config struct {
 	// DefaultReturnTo is where a login without return_to lands. Default:
 	// /compte.
 	DefaultReturnTo string
+	// SandboxSMSOutbox serves /pro/sandbox/sms, the last SMS of the
+	// professional's organisation, so that a tester reads the confirmation
+	// codes the sandbox never sends. Default: false; only the sandbox sets
+	// it, never a production gateway (the gateway refuses it with Secure
+	// cookies).
+	SandboxSMSOutbox bool
 }
 
 // WithDefaults returns c with every unset field at its default.

@@ -16,3 +16,18 @@ func ExampleLocalPath() {
 	// "" false
 	// "" false
 }
+
+// Paths are what a gateway mounts the handler on, beside its API: the
+// sign-in routes, the account page, the professional space and the JWKS.
+func ExamplePaths() {
+	for _, p := range web.Paths() {
+		fmt.Println(p)
+	}
+	// Output:
+	// /auth/
+	// /compte
+	// /compte/
+	// /pro
+	// /pro/
+	// /.well-known/jwks.json
+}

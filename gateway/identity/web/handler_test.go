@@ -11,14 +11,14 @@ import (
 
 	"github.com/relais-dev/relais/gateway/identity/oidc"
 	"github.com/relais-dev/relais/gateway/mandate"
-	"github.com/relais-dev/relais/mocks/idp"
+	mockoidc "github.com/relais-dev/relais/mocks/oidc"
 )
 
 var fcScopes = []string{"openid", "identite_pivot", "email"}
 
 func TestFranceConnectLoginRecordsConsentAndSession(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
+	b := setup(t, mockoidc.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
 	br := newBrowser(t)
 	res, body := b.signIn(t, br, "jean-philippe.dartois")
 
@@ -61,14 +61,14 @@ func TestFranceConnectLoginRecordsConsentAndSession(t *testing.T) {
 		FamilyName: "D'ARTOIS-LÉVÊQUE", GivenNames: "Jean-Philippe Marie", BirthDate: "1978-06-27",
 		Sex: "male", BirthPlace: "69123", BirthCountry: "99100",
 	})
-	got := b.consents.all()
+	got := b.consents(t)
 	if len(got) != 1 {
 		t.Fatalf("recorded %d consents, want 1", len(got))
 	}
 	c := got[0]
-	if c.PersonRef != want || c.TenantID != tenantID || strings.Join(c.Categories, ",") != "quotient_familial" ||
+	if c.PersonRef != want || c.TenantID != b.demo || strings.Join(c.Categories, ",") != "quotient_familial" ||
 		strings.Join(c.Platforms, ",") != "apiparticulier" || c.ExpiresAt.Sub(c.GrantedAt) != web24h {
-		t.Errorf("consent = %+v, want person %s, tenant %s, quotient_familial at apiparticulier for 24h", c, want, tenantID)
+		t.Errorf("consent = %+v, want person %s, tenant %s, quotient_familial at apiparticulier for 24h", c, want, b.demo)
 	}
 
 	// The access token lives in the session only, until its expiry.
@@ -88,19 +88,19 @@ const web24h = 24 * time.Hour
 
 func TestCitizenBornAbroad(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
+	b := setup(t, mockoidc.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
 	res, body := b.signIn(t, newBrowser(t), "fatima.el-amrani")
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Fatima Zahra") {
 		t.Fatalf("status %d, want /compte for Fatima Zahra; body: %.400s", res.StatusCode, body)
 	}
-	if got := b.consents.all(); len(got) != 1 || !mandate.ValidPersonRef(got[0].PersonRef) {
+	if got := b.consents(t); len(got) != 1 || !mandate.ValidPersonRef(got[0].PersonRef) {
 		t.Fatalf("consents = %+v, want one with a person reference", got)
 	}
 }
 
 func TestProviderErrorShownInFrench(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
+	b := setup(t, mockoidc.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
 	br := newBrowser(t)
 	res, id := b.toLoginPage(t, br)
 	loginURL := res.Request.URL.ResolveReference(&url.URL{Path: "login"}).String()
@@ -119,14 +119,14 @@ func TestProviderErrorShownInFrench(t *testing.T) {
 	if !strings.Contains(page, `lang="fr"`) || strings.Contains(page, "goroutine") {
 		t.Errorf("want a French page without internals: %.600s", page)
 	}
-	if len(b.consents.all()) != 0 || b.sessions.Len() != 0 {
+	if len(b.consents(t)) != 0 || b.sessions.Len() != 0 {
 		t.Error("a refused login left a consent or a session")
 	}
 }
 
 func TestReturnToMustBeLocal(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
+	b := setup(t, mockoidc.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
 	c := newBrowser(t).noRedirect()
 	for _, rt := range []string{"https://evil.example/compte", "//evil.example/compte", "/\\evil.example", "javascript:alert(1)", "compte", "/%0d%0aSet-Cookie:x=y\r\n"} {
 		res, body := do(t, c, http.MethodGet, b.relais.URL+"/auth/franceconnect/login?return_to="+url.QueryEscape(rt), nil)
@@ -145,7 +145,7 @@ func TestReturnToMustBeLocal(t *testing.T) {
 
 func TestLogoutNeedsCSRF(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
+	b := setup(t, mockoidc.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
 	br := newBrowser(t)
 	_, page := b.signIn(t, br, "angela.dubois")
 	token := csrfOf(t, page)
@@ -167,7 +167,7 @@ func TestLogoutNeedsCSRF(t *testing.T) {
 
 	res, _ := do(t, c, http.MethodPost, b.relais.URL+"/auth/logout", url.Values{"csrf": {token}})
 	loc, err := url.Parse(res.Header.Get("Location"))
-	if res.StatusCode != http.StatusSeeOther || err != nil || !strings.HasPrefix(loc.String(), b.op.Issuer()+idp.FranceConnect().EndSessionPath) {
+	if res.StatusCode != http.StatusSeeOther || err != nil || !strings.HasPrefix(loc.String(), b.op.Issuer()+mockoidc.FranceConnect().EndSessionPath) {
 		t.Fatalf("logout: status %d to %q, want 303 to the provider's end_session", res.StatusCode, res.Header.Get("Location"))
 	}
 	if loc.Query().Get("id_token_hint") == "" || loc.Query().Get("state") == "" {
@@ -188,7 +188,7 @@ func TestLogoutNeedsCSRF(t *testing.T) {
 
 func TestSessionRotatesOnLogin(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
+	b := setup(t, mockoidc.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
 	br := newBrowser(t)
 	b.signIn(t, br, "angela.dubois")
 	first := br.hop("/auth/franceconnect/callback").Cookies()
@@ -216,14 +216,16 @@ func TestSessionRotatesOnLogin(t *testing.T) {
 
 func TestProConnectSessionWithoutConsent(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.ProConnect(), oidc.ProfileProConnect, []string{"openid", "given_name", "usual_name", "email", "uid", "siret", "idp_id"})
+	b := setup(t, mockoidc.ProConnect(), oidc.ProfileProConnect, []string{"openid", "given_name", "usual_name", "email", "uid", "siret", "idp_id"})
 	br := newBrowser(t)
 	prof := b.op.Users()[0]
 	res, body := b.signIn(t, br, prof.ID)
-	if res.StatusCode != http.StatusOK || !strings.Contains(html.UnescapeString(body), prof.SIRET) {
-		t.Fatalf("status %d, want /compte with the SIRET %s; body %.500s", res.StatusCode, prof.SIRET, body)
+	siret := prof.SIRET[:3] + " " + prof.SIRET[3:6] + " " + prof.SIRET[6:9] + " " + prof.SIRET[9:]
+	if page := html.UnescapeString(body); res.StatusCode != http.StatusOK || !strings.Contains(page, siret) ||
+		!strings.Contains(page, "ccas-exemple") || !strings.Contains(page, `href="/pro"`) {
+		t.Fatalf("status %d, want /compte with the SIRET %s, the organisation and the professional space; body %.800s", res.StatusCode, siret, body)
 	}
-	if len(b.consents.all()) != 0 {
+	if len(b.consents(t)) != 0 {
 		t.Error("a ProConnect login recorded a consent")
 	}
 	for _, c := range br.hop("/auth/proconnect/callback").Cookies() {
@@ -235,7 +237,7 @@ func TestProConnectSessionWithoutConsent(t *testing.T) {
 
 func TestUnknownProviderAndSignedOut(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
+	b := setup(t, mockoidc.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
 	c := newBrowser(t).noRedirect()
 	res, body := do(t, c, http.MethodGet, b.relais.URL+"/auth/nope/login", nil)
 	if res.StatusCode != http.StatusNotFound || !strings.Contains(html.UnescapeString(body), "Fournisseur d'identité inconnu") {
@@ -257,7 +259,7 @@ func TestUnknownProviderAndSignedOut(t *testing.T) {
 
 func TestJWKSPublishesPublicKeysOnly(t *testing.T) {
 	t.Parallel()
-	b := setup(t, idp.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
+	b := setup(t, mockoidc.FranceConnect(), oidc.ProfileFranceConnect, fcScopes)
 	res, body := do(t, newBrowser(t).Client, http.MethodGet, b.relais.URL+"/.well-known/jwks.json", nil)
 	var set struct {
 		Keys []map[string]any `json:"keys"`

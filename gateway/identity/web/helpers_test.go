@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -17,65 +18,91 @@ import (
 	"github.com/relais-dev/relais/gateway/identity/oidc"
 	"github.com/relais-dev/relais/gateway/identity/web"
 	"github.com/relais-dev/relais/gateway/mandate"
-	"github.com/relais-dev/relais/mocks/idp"
+	"github.com/relais-dev/relais/gateway/store"
+	"github.com/relais-dev/relais/gateway/store/storetest"
 	mockoidc "github.com/relais-dev/relais/mocks/oidc"
 )
 
 const (
 	clientID     = "relais-web-test"
 	clientSecret = "secret-of-relais-web-test"
-	tenantID     = "ten_demo"
 )
 
 var personKey = []byte("0123456789abcdef0123456789abcdef-test-key")
 
-// fakeConsents is a hand-written ConsentStore.
-type fakeConsents struct {
-	mu   sync.Mutex
-	list []mandate.Consent
-}
-
-func (f *fakeConsents) CreateConsent(_ context.Context, c mandate.Consent) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.list = append(f.list, c)
-	return nil
-}
-
-func (f *fakeConsents) ConsentsByPerson(_ context.Context, tenant, ref string) ([]mandate.Consent, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []mandate.Consent
-	for _, c := range f.list {
-		if c.TenantID == tenant && c.PersonRef == ref {
-			out = append(out, c)
-		}
+// The mock ProConnect's professionals: Sophie (CCAS) and Karim
+// (association) of mockoidc.Professionals, a colleague of Sophie, and a
+// professional whose organisation is not registered.
+var (
+	sophie = mockoidc.Professionals()[0]
+	karim  = mockoidc.Professionals()[1]
+	lucas  = mockoidc.User{
+		ID: "lucas.petit", Password: "lucas", Kind: mockoidc.Professional, Subject: "7c1e2a9b-3d4f-4e5a-8b6c-0d1e2f3a4b5c",
+		GivenNames: []string{"Lucas"}, UsualName: "PETIT", FamilyName: "PETIT", Email: "lucas.petit@ccas-exemple.fr", UID: "lpetit",
+		SIRET: sophie.SIRET, IdpID: "fia1v2", OrganizationalUnit: "CCAS - Accueil",
 	}
-	return out, nil
-}
+	nadia = mockoidc.User{
+		ID: "nadia.haddad", Password: "nadia", Kind: mockoidc.Professional, Subject: "3e5f7a9c-1b2d-4c6e-8f0a-2b4d6f8a0c1e",
+		GivenNames: []string{"Nadia"}, UsualName: "HADDAD", FamilyName: "HADDAD", Email: "n.haddad@mairie-exemple.fr", UID: "nhaddad",
+		SIRET: "44234567800019", IdpID: "moncomptepro", OrganizationalUnit: "Mairie - Action sociale",
+	}
+)
 
-func (f *fakeConsents) all() []mandate.Consent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return append([]mandate.Consent(nil), f.list...)
-}
+var proScopes = []string{"openid", "given_name", "usual_name", "email", "uid", "siret", "idp_id", "organizational_unit"}
 
-// bundle is a Relais web handler and a mock provider, both under httptest.
+// bundle is a Relais web handler over a real store and a mock provider,
+// both under httptest.
 type bundle struct {
 	relais   *httptest.Server
 	op       *mockoidc.Provider
 	opSrv    *httptest.Server
 	handler  *web.Handler
-	consents *fakeConsents
+	store    *store.Store
+	mandates *mandate.Service
 	sessions *web.MemorySessions
 	name     string
+	// demo is the tenant consents are recorded for; ccas (Sophie's and
+	// Lucas's SIRET) and asso (Karim's) are organisations.
+	demo, ccas, asso string
+}
+
+// options change what setup builds.
+type options struct {
+	// noOutbox leaves Config.SandboxSMSOutbox off.
+	noOutbox bool
 }
 
 // setup starts the mock provider of profile and Relais' handler with one
-// relying party for it.
-func setup(t *testing.T, profile idp.Profile, rpProfile oidc.Profile, scopes []string) *bundle {
+// relying party for it, over a fresh SQLite store holding the demo tenant
+// and two organisations.
+func setup(t *testing.T, profile mockoidc.Profile, rpProfile oidc.Profile, scopes []string, opts ...options) *bundle {
 	t.Helper()
-	b := &bundle{consents: &fakeConsents{}, sessions: web.NewMemorySessions(100, nil), name: profile.Name}
+	var o options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	st := storetest.Open(t, "sqlite", nil)
+	b := &bundle{store: st, sessions: web.NewMemorySessions(100, nil), name: profile.Name}
+	demo, err := st.EnsureTenant(t.Context(), "demo")
+	if err != nil {
+		t.Fatalf("creating the demo tenant: %v", err)
+	}
+	b.demo = demo.ID
+	for _, tn := range []struct {
+		id          *string
+		name, siret string
+	}{{&b.ccas, "ccas-exemple", sophie.SIRET}, {&b.asso, "association-exemple", karim.SIRET}} {
+		created, err := st.CreateTenant(t.Context(), store.NewTenant{Name: tn.name, SIRET: tn.siret}, store.ActorCLI)
+		if err != nil {
+			t.Fatalf("creating tenant %s: %v", tn.name, err)
+		}
+		*tn.id = created.ID
+	}
+	b.mandates, err = mandate.NewService(st, mandate.Config{PersonKey: personKey})
+	if err != nil {
+		t.Fatalf("building the mandate service: %v", err)
+	}
+
 	var relaisHandler http.Handler = http.NotFoundHandler()
 	b.relais = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { relaisHandler.ServeHTTP(w, r) }))
 	t.Cleanup(b.relais.Close)
@@ -85,8 +112,12 @@ func setup(t *testing.T, profile idp.Profile, rpProfile oidc.Profile, scopes []s
 
 	redirect := b.relais.URL + "/auth/" + profile.Name + "/callback"
 	loggedOut := b.relais.URL + "/auth/logged-out"
+	var users []mockoidc.User
+	if rpProfile == oidc.ProfileProConnect {
+		users = append(mockoidc.Professionals(), lucas, nadia)
+	}
 	op, err := mockoidc.New(profile, mockoidc.Options{
-		Issuer: b.opSrv.URL + profile.IssuerPath,
+		Issuer: b.opSrv.URL + profile.IssuerPath, Users: users,
 		Clients: []mockoidc.Client{{
 			ID: clientID, Secret: clientSecret, RedirectURIs: []string{redirect}, PostLogoutRedirectURIs: []string{loggedOut},
 		}},
@@ -106,15 +137,59 @@ func setup(t *testing.T, profile idp.Profile, rpProfile oidc.Profile, scopes []s
 	if err != nil {
 		t.Fatalf("generating keys: %v", err)
 	}
-	b.handler, err = web.New(web.Config{}, web.Deps{
-		Providers: []*oidc.RelyingParty{rp}, Keys: keys, Sessions: b.sessions, Consents: b.consents, PersonKey: personKey,
-		Tenant: func(context.Context) (string, error) { return tenantID, nil },
+	b.handler, err = web.New(web.Config{SandboxSMSOutbox: !o.noOutbox}, web.Deps{
+		Providers: []*oidc.RelyingParty{rp}, Keys: keys, Sessions: b.sessions, Consents: st, PersonKey: personKey,
+		Tenant:       func(context.Context) (string, error) { return b.demo, nil },
+		Organisation: organisations(st),
+		Mandates:     b.mandates, Directory: st, SMSOutbox: st.SMSOutbox,
 	})
 	if err != nil {
 		t.Fatalf("web.New: %v", err)
 	}
 	relaisHandler = b.handler
 	return b
+}
+
+// organisations finds tenants by SIRET, as the gateway wires it.
+func organisations(st *store.Store) func(context.Context, string) (web.Organisation, error) {
+	return func(ctx context.Context, siret string) (web.Organisation, error) {
+		t, err := st.TenantBySIRET(ctx, siret)
+		if errors.Is(err, store.ErrNotFound) {
+			return web.Organisation{}, web.ErrUnknownOrganisation
+		} else if err != nil {
+			return web.Organisation{}, err
+		}
+		return web.Organisation{TenantID: t.ID, Name: t.Name}, nil
+	}
+}
+
+// journal returns the operations journaled for tenant, in order.
+func (b *bundle) journal(t *testing.T, tenant string) []store.JournalEntry {
+	t.Helper()
+	entries, err := b.store.Journal(t.Context(), tenant, 0, 1000)
+	if err != nil {
+		t.Fatalf("reading the journal: %v", err)
+	}
+	return entries
+}
+
+// consents are the consents recorded for the demo tenant: one
+// grant_consent journal entry each.
+func (b *bundle) consents(t *testing.T) []mandate.Consent {
+	t.Helper()
+	var out []mandate.Consent
+	for _, e := range b.journal(t, b.demo) {
+		if e.Operation != mandate.ActionGrantConsent {
+			continue
+		}
+		id := strings.TrimPrefix(strings.Fields(e.Detail)[0], "consent=")
+		c, err := b.store.Consent(t.Context(), b.demo, id)
+		if err != nil {
+			t.Fatalf("reading consent %s: %v", id, err)
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // browser is a cookie-keeping client following every redirect; hops

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/relais-dev/relais/gateway/identity/oidc"
 	"github.com/relais-dev/relais/gateway/mandate"
 )
 
@@ -20,7 +21,7 @@ func newPages() *pages {
 	if err != nil { // no tzdata on the host: show UTC, labelled so
 		loc = time.UTC
 	}
-	return &pages{t: template.Must(template.New("").Parse(pagesHTML)), paris: loc}
+	return &pages{t: template.Must(template.Must(template.New("").Parse(pagesHTML)).Parse(proPagesHTML)), paris: loc}
 }
 
 // categoryLabels and platformLabels name consent entries for people.
@@ -56,13 +57,18 @@ func (p *pages) date(t time.Time) string {
 }
 
 type consentLine struct {
+	ID                    string
 	Categories, Platforms []string
 	GrantedAt, ExpiresAt  string
 }
 
 type accountData struct {
-	GivenName, FamilyName, Provider, CSRF, SIRET, Expires string
-	Consents                                              []consentLine
+	GivenName, FamilyName, Provider, CSRF, SIRET, Organisation, Expires, Notice string
+	// Pro links the professional space.
+	Pro bool
+	// Citizen shows the consents part.
+	Citizen  bool
+	Consents []consentLine
 }
 
 func (p *pages) render(w http.ResponseWriter, status int, name string, data any) {
@@ -90,13 +96,14 @@ func (p *pages) signedOut(w http.ResponseWriter, providers []string) {
 	p.render(w, http.StatusUnauthorized, "signed-out", links)
 }
 
-func (p *pages) account(w http.ResponseWriter, s Session, consents []mandate.Consent) {
+func (p *pages) account(w http.ResponseWriter, s Session, consents []mandate.Consent, notice string) {
 	d := accountData{
 		GivenName: s.GivenName, FamilyName: s.FamilyName, Provider: providerLabel(s.Provider),
-		CSRF: s.CSRF, SIRET: s.SIRET, Expires: p.date(s.Expires),
+		CSRF: s.CSRF, SIRET: formatSIRET(s.SIRET), Organisation: s.Organisation, Expires: p.date(s.Expires), Notice: notice,
+		Pro: s.Profile == oidc.ProfileProConnect && s.TenantID != "", Citizen: s.PersonRef != "",
 	}
 	for _, c := range consents {
-		l := consentLine{GrantedAt: p.date(c.GrantedAt), ExpiresAt: p.date(c.ExpiresAt)}
+		l := consentLine{ID: c.ID, GrantedAt: p.date(c.GrantedAt), ExpiresAt: p.date(c.ExpiresAt)}
 		for _, k := range c.Categories {
 			l.Categories = append(l.Categories, label(categoryLabels, k))
 		}
@@ -128,7 +135,7 @@ const pagesHTML = `
 <html lang="fr"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{.}} – Relais</title>
 <style>body{font-family:sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem;line-height:1.5}
-.err{color:#b00}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}</style>
+.err{color:#b00}.ok{color:#070}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.3rem .6rem;text-align:left}</style>
 </head><body>{{end}}
 
 {{define "message"}}{{template "head" .Title}}
@@ -147,13 +154,17 @@ const pagesHTML = `
 {{define "account"}}{{template "head" "Mon espace"}}
 <h1>Mon espace</h1>
 <p id="who">Vous êtes connecté(e) : <strong id="given-name">{{.GivenName}}</strong> <strong id="family-name">{{.FamilyName}}</strong>, avec {{.Provider}}.</p>
+{{if .Notice}}<p class="ok" role="status" id="notice">{{.Notice}}</p>{{end}}
+{{if .Organisation}}<p>Organisation : <span id="organisation">{{.Organisation}}</span></p>{{end}}
 {{if .SIRET}}<p>Établissement (SIRET) : {{.SIRET}}</p>{{end}}
+{{if .Pro}}<p><a href="/pro" id="pro-link">Aller à l'espace professionnel (mandats)</a></p>{{end}}
 <p>Votre session se termine le {{.Expires}}.</p>
-<h2>Consentements enregistrés</h2>
-{{if .Consents}}<table id="consents"><thead><tr><th>Données</th><th>Plateformes</th><th>Donné le</th><th>Valable jusqu'au</th></tr></thead><tbody>
-{{range .Consents}}<tr class="consent"><td>{{range $i, $c := .Categories}}{{if $i}}, {{end}}{{$c}}{{end}}</td><td>{{range $i, $p := .Platforms}}{{if $i}}, {{end}}{{$p}}{{end}}</td><td>{{.GrantedAt}}</td><td>{{.ExpiresAt}}</td></tr>
+{{if .Citizen}}<h2>Consentements en cours</h2>
+{{if .Consents}}<table id="consents"><thead><tr><th>Données</th><th>Plateformes</th><th>Donné le</th><th>Valable jusqu'au</th><th></th></tr></thead><tbody>
+{{range .Consents}}<tr class="consent"><td>{{range $i, $c := .Categories}}{{if $i}}, {{end}}{{$c}}{{end}}</td><td>{{range $i, $p := .Platforms}}{{if $i}}, {{end}}{{$p}}{{end}}</td><td>{{.GrantedAt}}</td><td>{{.ExpiresAt}}</td>
+<td><form method="post" action="/compte/consentements/{{.ID}}/retrait"><input type="hidden" name="csrf" value="{{$.CSRF}}"><button type="submit" class="withdraw">Retirer ce consentement</button></form></td></tr>
 {{end}}</tbody></table>
-{{else}}<p>Aucun consentement en cours.</p>{{end}}
+{{else}}<p id="no-consent">Aucun consentement en cours.</p>{{end}}{{end}}
 <form method="post" action="/auth/logout">
 <input type="hidden" name="csrf" value="{{.CSRF}}">
 <button type="submit" id="logout">Se déconnecter</button>

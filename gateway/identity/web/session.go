@@ -7,6 +7,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/relais-dev/relais/gateway/identity/oidc"
 )
 
 // Defaults of the in-memory session store.
@@ -23,7 +25,8 @@ var ErrSessionNotFound = errors.New("session not found")
 var ErrSessionsFull = errors.New("too many sessions")
 
 // Session is one signed-in browser. It lives server-side only: the browser
-// holds its ID and nothing else.
+// holds its ID and nothing else. It is a plain struct of strings and
+// times, so that a store may keep it as (sealed) JSON.
 type Session struct {
 	// ID is the random 256-bit identifier (base64url) in the cookie.
 	ID string
@@ -31,16 +34,30 @@ type Session struct {
 	CSRF string
 	// Provider is the oidc.Config.Name the person signed in with.
 	Provider string
+	// Profile is the provider's profile: the professional space is for
+	// oidc.ProfileProConnect sessions only.
+	Profile oidc.Profile
 	// Subject is the provider's sub.
 	Subject string
-	// GivenName and FamilyName are shown on /compte.
+	// GivenName and FamilyName are shown on /compte (a ProConnect
+	// professional's FamilyName is their usual_name).
 	GivenName, FamilyName string
+	// Email is the e-mail the provider released, if any.
+	Email string
 	// SIRET is a ProConnect professional's establishment.
 	SIRET string
+	// Organisation is the name of a ProConnect professional's
+	// organisation: the tenant their SIRET is registered for.
+	Organisation string
 	// PersonRef is the person reference of a citizen (FranceConnect).
 	PersonRef string
-	// TenantID and ConsentID are the consent recorded at login, if any.
-	TenantID, ConsentID string
+	// TenantID is the tenant the session acts for: the tenant of the
+	// consent recorded at a FranceConnect login, or the organisation a
+	// ProConnect professional's SIRET binds them to.
+	TenantID string
+	// ConsentID is the consent recorded at a FranceConnect login; empty
+	// once the person withdrew it.
+	ConsentID string
 	// IDToken is the id_token, for id_token_hint at logout.
 	IDToken string
 	// AccessToken is the provider's access token (FranceConnect: for the
