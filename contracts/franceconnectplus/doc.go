@@ -7,6 +7,6 @@
 //
 // Spec returns the document, Load parses and validates it, and Platform
 // describes the checks `relais contracts verify` runs against our mock
-// (mocks/idp) or the real provider. The package's tests run them against
+// (mocks/oidc) or the real provider. The package's tests run them against
 // the mock and check that the published keys verify the mock's signatures.
 package franceconnectpluscontract
