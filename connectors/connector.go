@@ -19,6 +19,44 @@ type Delivery struct {
 	Attempt int
 	// Document is set for a document deposit.
 	Document *DocumentDelivery
+	// Report is set for one output of an activity report.
+	Report *ReportDelivery
+}
+
+// ReportKind names an output of an activity report.
+type ReportKind string
+
+// Report outputs.
+const (
+	// ReportTDDUIBundle is one chunk of TDDUI transaction bundles.
+	ReportTDDUIBundle ReportKind = "tddui_bundle"
+	// ReportIndicators is the establishment's indicator report.
+	ReportIndicators ReportKind = "indicators"
+	// ReportPSUDeclaration is a crèche's PSU declaration to the CAF.
+	ReportPSUDeclaration ReportKind = "psu_declaration"
+)
+
+// ReportDelivery is one output of an activity report, already in the
+// destination's schema (the mapping engine produced it from the upload).
+type ReportDelivery struct {
+	Kind ReportKind
+	// ReportID is Relais's report id, stable across versions.
+	ReportID string
+	// FINESS and Period say whose activity and when.
+	FINESS string
+	Period mapping.Period
+	// Version counts the uploads of the report, from 1; a higher version
+	// replaces a lower one at destinations that support replacement.
+	Version int
+	// Chunk and Chunks number the chunks of a chunked output, from 1.
+	Chunk, Chunks int
+	// Replaces is the destination's id of what this version replaces
+	// (the receipt's RemoteID of the previous version's same chunk), empty
+	// for a first version.
+	Replaces string
+	// ContentType and Body are the payload (e.g. application/fhir+json).
+	ContentType string
+	Body        []byte
 }
 
 // DocumentDelivery is a document deposit with its content.
