@@ -45,13 +45,15 @@ func ClassifyTransportError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
+	// Redact first: the URL of an error the breaker or a lower layer
+	// returned may carry personal data in its query string.
+	err = redactURLError(err)
 	if _, ok := errors.AsType[*BreakerOpenError](err); ok {
 		return err
 	}
 	if _, ok := errors.AsType[*Error](err); ok {
 		return err
 	}
-	err = redactURLError(err)
 	if re, ok := errors.AsType[*oauth2.RetrieveError](err); ok && re.Response != nil {
 		body := re.Body
 		if len(body) > MaxErrorBody {

@@ -86,3 +86,20 @@ func TestClassifyTransportError(t *testing.T) {
 		t.Error("the caller's *url.Error was modified")
 	}
 }
+
+// An open breaker's or an already classified error keeps its type, but never
+// the query string of the request that met it: it may hold a person's
+// identity.
+func TestClassifyTransportErrorRedactsPassThrough(t *testing.T) {
+	t.Parallel()
+	const raw = "https://particulier.api.gouv.fr/v3/dss/quotient_familial/identite?nomNaissance=DUPONT&prenoms[]=Jean"
+	for _, inner := range []error{
+		&connectors.BreakerOpenError{Destination: "apiparticulier"},
+		&connectors.Error{Class: connectors.Permanent, Op: "reading"},
+	} {
+		err := connectors.ClassifyTransportError("pulling", &url.Error{Op: "Get", URL: raw, Err: inner})
+		if strings.Contains(err.Error(), "DUPONT") || !errors.Is(err, inner) {
+			t.Errorf("ClassifyTransportError(%T) = %q, want the type kept and the query dropped", inner, err)
+		}
+	}
+}
