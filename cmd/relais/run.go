@@ -35,7 +35,7 @@ func commands() []command {
 		{"tenant", "tenant create|list --config FILE [NAME]   create and list tenants", runTenant},
 		{"apikey", "apikey create|list|revoke ...  manage tenants' API keys", runAPIKey},
 		{"journal", "journal verify --config FILE   check the journal's hash chain", runJournal},
-		{"bench", "bench deliver [flags]          measure end-to-end delivery throughput", runBench},
+		{"bench", "bench deliver|lookup [flags]   measure delivery throughput, lookup latency", runBench},
 		{"mapping", "mapping lint|run ...         check and try mapping specs", runMapping},
 		{"report", "report validate|template|generate ...   check activity report files offline, write their templates", runReport},
 		{"version", "version                        print the version", runVersion},

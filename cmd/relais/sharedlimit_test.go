@@ -217,7 +217,7 @@ log:
 	wg.Wait()
 	drained := time.Since(start)
 
-	st2 := mock.Stats()
+	seen := mock.Stats()
 	var slowest time.Duration
 	failures := 0
 	for i := range lookupsSent {
@@ -236,12 +236,12 @@ log:
 	}
 	t.Logf("%d lookups sent in %s, answered in %s (slowest %s); the platform saw %d requests, at most %d in one second, %d refused for rate",
 		lookupsSent, sent.Round(time.Millisecond), drained.Round(time.Millisecond), slowest.Round(time.Millisecond),
-		st2.Requests, st2.PeakPerSecond, st2.RateLimited)
-	if st2.PeakPerSecond > platformLimit || st2.RateLimited != 0 {
-		t.Errorf("the platform saw %d requests in one second and refused %d, want at most %d and none", st2.PeakPerSecond, st2.RateLimited, platformLimit)
+		seen.Requests, seen.PeakPerSecond, seen.RateLimited)
+	if seen.PeakPerSecond > platformLimit || seen.RateLimited != 0 {
+		t.Errorf("the platform saw %d requests in one second and refused %d, want at most %d and none", seen.PeakPerSecond, seen.RateLimited, platformLimit)
 	}
-	if st2.Requests != int64(lookupsSent) {
-		t.Errorf("the platform saw %d requests for %d lookups, want one each", st2.Requests, lookupsSent)
+	if seen.Requests != int64(lookupsSent) {
+		t.Errorf("the platform saw %d requests for %d lookups, want one each", seen.Requests, lookupsSent)
 	}
 	// The limit was the bottleneck, shared: the requests went out at the
 	// rate of one process, not two, nor as the lookups came.

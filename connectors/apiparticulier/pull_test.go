@@ -438,3 +438,31 @@ func TestOperationsDeclared(t *testing.T) {
 		}
 	}
 }
+
+// An open breaker refuses without calling the platform, and its error,
+// which comes back with the request's URL, keeps no identity parameter.
+func TestBreakerOpenKeepsNoIdentity(t *testing.T) {
+	t.Parallel()
+	b := setup(t, mockapi.Options{}, func(c *apiparticulier.Config) {
+		c.Stack.Breaker = connectors.BreakerConfig{ConsecutiveFailures: 1, OpenTimeout: time.Hour}
+	})
+	panne := mapping.Person{BirthFamilyName: "PANNE", GivenNames: []string{"CNAV"}, Sex: mapping.SexMale,
+		BirthDate: "1980-01-01", BirthPlaceCOG: "75056", BirthCountryCOG: mapping.CountryFrance}
+	if item := pullOne(t, b.client, query(panne, apiparticulier.OpQuotientFamilial)); connectors.OutcomeOf(item.Err) != connectors.OutcomeUnavailable {
+		t.Fatalf("provider down: %v", item.Err)
+	}
+	before := b.mock.Stats().Requests
+	item := pullOne(t, b.client, query(dupontSophie(), apiparticulier.OpQuotientFamilial))
+	if _, ok := errors.AsType[*connectors.BreakerOpenError](item.Err); !ok || connectors.OutcomeOf(item.Err) != connectors.OutcomeUnavailable {
+		t.Fatalf("breaker open: %v, want a BreakerOpenError, unavailable", item.Err)
+	}
+	if msg := item.Err.Error(); strings.Contains(msg, "DUPONT") || strings.Contains(msg, "nomNaissance") || strings.Contains(msg, "?") {
+		t.Errorf("the error keeps the query string: %s", msg)
+	}
+	if n := b.mock.Stats().Requests - before; n != 0 {
+		t.Errorf("%d requests while the breaker is open", n)
+	}
+	if st := b.client.Status(); st.Breaker != "open" || !strings.Contains(st.LastError, "breaker open") {
+		t.Errorf("status %+v", st)
+	}
+}

@@ -57,6 +57,18 @@ const (
 	slot    = `{"resource":{"resourceType":"Slot","identifier":[{"system":"https://identifiant-medicosocial-presenceabsence.esante.gouv.fr","value":"%s"}],"serviceType":[{"text":"presence"}],"start":"2024-02-05T00:00:00+01:00","end":"2024-02-11T23:59:59+01:00"},"request":{"method":"POST","url":"Slot"}}`
 )
 
+// exampleIdentifier is the Bundle identifier of the ActivityBundle example
+// (its version 2): the versioned cases send other versions of it.
+const exampleIdentifier = `{"system":"https://relais-dev.github.io/relais/fhir/sid/report-chunk","value":"rpt_01JQ3ZKX8N4T5-1"}`
+
+// versionOf is a Bundle of the example's identifier at version, with
+// other entries than the example's.
+func versionOf(version int, entries ...string) func() (string, io.Reader) {
+	return func() (string, io.Reader) {
+		return "application/fhir+json", strings.NewReader(fmt.Sprintf(`{"resourceType":"Bundle","type":"transaction","meta":{"versionId":"%d"},"identifier":%s,"entry":[%s]}`, version, exampleIdentifier, strings.Join(entries, ",")))
+	}
+}
+
 func bundleOf(typ string, entries ...string) func() (string, io.Reader) {
 	return func() (string, io.Reader) {
 		return "application/fhir+json", strings.NewReader(`{"resourceType":"Bundle","type":"` + typ + `","entry":[` + strings.Join(entries, ",") + `]}`)
@@ -67,6 +79,16 @@ func cases() []contracts.Case {
 	endOK := fmt.Sprintf(event, `,"end":"2024-03-11T15:00:00+01:00"`)
 	return []contracts.Case{
 		{Name: "bundle.transaction.activity", Operation: "bundle.transaction", Status: http.StatusOK},
+		// After the example (version 2): version 1 is outdated, version 3
+		// replaces it. Replayed, version 3 stores nothing more.
+		{
+			Name: "bundle.transaction.outdated_version", Operation: "bundle.transaction", Status: http.StatusConflict,
+			Body: versionOf(1, patient),
+		},
+		{
+			Name: "bundle.transaction.replacement", Operation: "bundle.transaction", Status: http.StatusOK,
+			Body: versionOf(3, patient, sejour, endOK),
+		},
 		{
 			Name: "bundle.transaction.mapper_shape", Operation: "bundle.transaction", Status: http.StatusOK,
 			Body: bundleOf("transaction", patient, sejour, endOK, fmt.Sprintf(slot, "3750000010/DUI312-PA-1")),

@@ -66,11 +66,16 @@ func TestVerifyAgainstMock(t *testing.T) {
 	if st.Violations != 6 {
 		t.Errorf("violations = %d, want 6", st.Violations)
 	}
-	// The examples check sends the example Bundle with the Idempotency-Key
-	// example: the first time the Bundle's identifier replays it, the
-	// second time (run 2) the key does.
+	// The cases store the example (version 2) and its replacement
+	// (version 3, version 1 is refused); the examples check then sends the
+	// example Bundle with the Idempotency-Key example: its content replays
+	// version 2 by identifier the first time, by key the second time (run
+	// 2), when the example's case and the replacement replay by identifier.
 	c := mock.Counts()
-	if c.Submissions != 3 || c.Duplicates != 2 || st.Duplicates != 1 {
-		t.Errorf("counts %+v, key replays %d: want 3 Bundles stored (the example once, the mapper's shape twice), 2 replays by identifier (the examples check of run 1, the example's case of run 2) and 1 by key", c, st.Duplicates)
+	if c.Submissions != 4 || c.Duplicates != 3 || c.Replacements != 1 || st.Duplicates != 1 {
+		t.Errorf("counts %+v, key replays %d: want 4 Bundles stored (the example, its replacement, the mapper's shape twice), 1 replacement, 3 replays by identifier and 1 by key", c, st.Duplicates)
+	}
+	if per := mock.StoredPerIdentifier(); len(per) != 1 || per["rpt_01JQ3ZKX8N4T5-1"] != 2 {
+		t.Errorf("stored per identifier %v, want the example's two versions", per)
 	}
 }

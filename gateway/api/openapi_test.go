@@ -401,6 +401,9 @@ func TestOpenAPIConformance(t *testing.T) {
 	// Profile lookups and their prefills (profiles_test.go).
 	bnd.exerciseProfiles(t)
 
+	// Activity reports (reports_test.go).
+	bnd.exerciseReports(t)
+
 	// Every documented response was seen, but those no test can cause.
 	unreachable := map[string]string{
 		"GET /metrics 500":         "the registry never fails to gather",

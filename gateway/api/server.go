@@ -22,6 +22,7 @@ import (
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/gateway/mandate"
 	"github.com/relais-dev/relais/gateway/profile"
+	"github.com/relais-dev/relais/gateway/report"
 	"github.com/relais-dev/relais/gateway/store"
 )
 
@@ -81,6 +82,9 @@ type Deps struct {
 	// Profiles serves POST /v1/profiles:lookup and GET /v1/profiles/{id};
 	// when nil those routes answer 503 profiles_not_configured.
 	Profiles *profile.Service
+	// Reports serves /v1/reports; when nil those routes answer 503
+	// reports_not_configured.
+	Reports  *report.Service
 	Registry *prometheus.Registry
 	Logger   *slog.Logger
 	Now      func() time.Time
@@ -142,6 +146,11 @@ func New(cfg Config, deps Deps) *Server {
 	s.handle("GET /v1/journal/mandates", s.authenticated(s.withMandates(s.mandateJournal)))
 	s.handle("POST /v1/profiles:lookup", s.authenticated(s.withProfiles(s.lookupProfile)))
 	s.handle("GET /v1/profiles/{id}", s.authenticated(s.withProfiles(s.getProfile)))
+	s.handle("POST /v1/reports", s.authenticated(s.withReports(s.createReport)))
+	s.handle("GET /v1/reports", s.authenticated(s.withReports(s.listReports)))
+	s.handle("GET /v1/reports/calendar", s.authenticated(s.withReports(s.reportCalendar)))
+	s.handle("GET /v1/reports/{id}", s.authenticated(s.withReports(s.getReport)))
+	s.handle("GET /v1/reports/{id}/indicators.csv", s.authenticated(s.withReports(s.reportIndicatorsCSV)))
 	s.unmatched = s.instrument("unmatched", s.errorHandler(s.noRoute))
 	return s
 }

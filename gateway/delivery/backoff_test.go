@@ -92,18 +92,18 @@ func TestConfigWithDefaults(t *testing.T) {
 	t.Parallel()
 	want := delivery.Config{
 		MaxAttempts: 10, BackoffBase: 2 * time.Second, BackoffMax: time.Hour,
-		MaxRetryAfter: 10 * time.Minute, BreakerRequeue: time.Second,
+		MaxRetryAfter: 10 * time.Minute, BreakerRequeue: time.Second, DependencyWait: time.Second,
 	}
 	if got := (delivery.Config{}).WithDefaults(); got != want {
 		t.Errorf("zero config with defaults = %+v, want %+v", got, want)
 	}
-	negative := delivery.Config{MaxAttempts: -1, BackoffBase: -1, BackoffMax: -1, MaxRetryAfter: -1, BreakerRequeue: -1}
+	negative := delivery.Config{MaxAttempts: -1, BackoffBase: -1, BackoffMax: -1, MaxRetryAfter: -1, BreakerRequeue: -1, DependencyWait: -1}
 	if got := negative.WithDefaults(); got != want {
 		t.Errorf("negative config with defaults = %+v, want %+v", got, want)
 	}
 	set := delivery.Config{
 		MaxAttempts: 3, BackoffBase: time.Second, BackoffMax: time.Minute,
-		MaxRetryAfter: time.Hour, BreakerRequeue: 5 * time.Second,
+		MaxRetryAfter: time.Hour, BreakerRequeue: 5 * time.Second, DependencyWait: 2 * time.Second,
 	}
 	if got := set.WithDefaults(); got != set {
 		t.Errorf("set config with defaults = %+v, want it unchanged", got)

@@ -15,7 +15,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "relais_delivery_outcomes_total",
-			Help: "Delivery attempts by destination and outcome (delivered, retrying, failed, dead, breaker_open).",
+			Help: "Delivery attempts by destination and outcome (delivered, retrying, failed, dead, breaker_open, waiting).",
 		}, []string{"destination", "outcome"}),
 		attempts: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "relais_delivery_attempts_total",

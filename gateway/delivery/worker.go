@@ -33,6 +33,10 @@ type Config struct {
 	// BreakerRequeue is how long a job waits when a breaker is open and
 	// gives no hint. Default 1s.
 	BreakerRequeue time.Duration `yaml:"breaker_requeue"`
+	// DependencyWait is how long a report output waits, without using an
+	// attempt, for what must be delivered before it (an earlier version of
+	// it, an earlier chunk it refers to). Default 1s.
+	DependencyWait time.Duration `yaml:"dependency_wait"`
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -51,6 +55,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.BreakerRequeue <= 0 {
 		c.BreakerRequeue = time.Second
+	}
+	if c.DependencyWait <= 0 {
+		c.DependencyWait = time.Second
 	}
 	return c
 }
@@ -80,11 +87,18 @@ type Destinations interface {
 	Get(name string) (connectors.Connector, bool)
 }
 
+// Reports builds what a connector delivers for an output of an activity
+// report (gateway/report.Service).
+type Reports interface {
+	Delivery(rw *store.ReportWork) (*connectors.ReportDelivery, error)
+}
+
 // Worker is the River worker of store.DeliverArgs jobs.
 type Worker struct {
 	river.WorkerDefaults[store.DeliverArgs]
 	store   Store
 	dests   Destinations
+	reports Reports
 	cfg     Config
 	metrics *Metrics
 	logger  *slog.Logger
@@ -101,6 +115,13 @@ func NewWorker(s Store, dests Destinations, cfg Config, metrics *Metrics, logger
 	return &Worker{store: s, dests: dests, cfg: cfg.WithDefaults(), metrics: metrics, logger: logger, now: now}
 }
 
+// WithReports lets the worker deliver the outputs of activity reports; it
+// returns w. Without it, they fail as undeliverable.
+func (w *Worker) WithReports(r Reports) *Worker {
+	w.reports = r
+	return w
+}
+
 // Work makes one delivery attempt.
 func (w *Worker) Work(ctx context.Context, job *river.Job[store.DeliverArgs]) error {
 	work, err := w.store.LoadWork(ctx, job.Args.DeliveryID, job.ID)
@@ -114,6 +135,14 @@ func (w *Worker) Work(ctx context.Context, job *river.Job[store.DeliverArgs]) er
 	if !ok {
 		return w.cannotAttempt(ctx, work, job.ID, &connectors.Error{Class: connectors.Permanent, Op: "finding connector"},
 			"unknown_destination", "no connector configured")
+	}
+	if rw := work.Report; rw != nil && rw.WaitFor != "" {
+		// Not an attempt: what it depends on is on its way.
+		w.metrics.deliveries.WithLabelValues(d.Destination, "waiting").Inc()
+		return river.JobSnooze(w.cfg.DependencyWait)
+	} else if rw != nil && rw.Blocked != "" {
+		return w.cannotAttempt(ctx, work, job.ID, &connectors.Error{Class: connectors.Permanent, Op: "waiting for an earlier chunk"},
+			"dependency_failed", rw.Blocked)
 	}
 	delivery, err := w.buildDelivery(work)
 	if err != nil {
@@ -249,6 +278,15 @@ func (w *Worker) buildDelivery(work store.Work) (*connectors.Delivery, error) {
 				return w.store.OpenContent(ctx, work), nil
 			},
 		}
+	case store.KindActivityReport:
+		if w.reports == nil || work.Report == nil {
+			return nil, errors.New("activity reports are not configured")
+		}
+		rep, err := w.reports.Delivery(work.Report)
+		if err != nil {
+			return nil, fmt.Errorf("building report output: %w", err)
+		}
+		d.Report = rep
 	default:
 		return nil, fmt.Errorf("unknown payload kind %q", work.Kind)
 	}

@@ -1,5 +1,11 @@
-// Package loadtest measures the gateway end to end: a gateway and the mock
-// safe on loopback, clients posting submissions over real HTTP, and the
-// mock counting what it receives. `relais bench deliver` and the Go
-// benchmarks use it; the figures go in reports, never in test assertions.
+// Package loadtest measures the gateway end to end, over real HTTP on
+// loopback, with mock platforms counting what they receive:
+//
+//   - Run: deliveries, clients posting submissions to a gateway that
+//     delivers them to the mock safe (`relais bench deliver`);
+//   - RunLookup: profile lookups, open loop, each calling several mock
+//     sources of fixed latencies in parallel; it reports Relais's overhead
+//     over the slowest source (`relais bench lookup`, BenchmarkLookup).
+//
+// The figures go in reports, never in test assertions.
 package loadtest

@@ -173,7 +173,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	res.DeliveredPerSec = float64(o.Submissions) / time.Since(start).Seconds()
 
 	// Latency phase: open loop at Rate, deliveries running alongside.
-	lat, err := c.openLoop(ctx, "l", o.LatencySubmissions, o.Rate)
+	lat, err := openLoop(ctx, o.LatencySubmissions, o.Rate, func(ctx context.Context, i int) (time.Duration, error) {
+		return c.submit(ctx, "l", i)
+	})
 	if err != nil {
 		return res, err
 	}
@@ -269,7 +271,10 @@ func (c *client) closedLoop(ctx context.Context, prefix string, n, clients int) 
 	return errors.Join(<-errs, ctx.Err())
 }
 
-func (c *client) openLoop(ctx context.Context, prefix string, n int, rate float64) ([]time.Duration, error) {
+// openLoop calls do n times at rate per second, each call in its own
+// goroutine, whatever the earlier ones take, and returns how long each
+// took, by index, and the first error.
+func openLoop(ctx context.Context, n int, rate float64, do func(ctx context.Context, i int) (time.Duration, error)) ([]time.Duration, error) {
 	lat := make([]time.Duration, n)
 	errs := make(chan error, n)
 	var wg sync.WaitGroup
@@ -279,12 +284,13 @@ func (c *client) openLoop(ctx context.Context, prefix string, n int, rate float6
 		if d := time.Until(start.Add(time.Duration(i) * interval)); d > 0 {
 			select {
 			case <-ctx.Done():
+				wg.Wait()
 				return nil, ctx.Err()
 			case <-time.After(d):
 			}
 		}
 		wg.Go(func() {
-			took, err := c.submit(ctx, prefix, i)
+			took, err := do(ctx, i)
 			lat[i] = took
 			if err != nil {
 				errs <- err

@@ -11,8 +11,9 @@
 //	     canonical identity (RequestError, with stable codes, otherwise)
 //	  -> the basis, per operation:
 //	     a mandate: mandate.Service.Authorize once per démarche the
-//	       operations need (it journals each use); the identity must be
-//	       the mandate's person (the same person reference);
+//	       operations need, concurrently (it journals each use), each
+//	       source waiting for its own démarches only; the identity must
+//	       be the mandate's person (the same person reference);
 //	     a consent: in force, given by the person asked for, listing the
 //	       source in its platforms and the operation's data category (or
 //	       the operation itself, by name) in its categories; each check is

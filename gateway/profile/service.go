@@ -1,6 +1,7 @@
 package profile
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base32"
@@ -243,23 +244,33 @@ func (s *Service) Lookup(ctx context.Context, c mandate.Caller, req Request) (*P
 	if err != nil {
 		return nil, err
 	}
+	recipient, err := s.recipient(ctx, c.TenantID)
+	if err != nil {
+		return nil, fmt.Errorf("finding the tenant's recipient SIRET: %w", err)
+	}
 	ref, refOK := s.personRef(req.Identity)
 	basis := Basis{Kind: BasisMandate, ID: req.MandateID}
-	var token connectors.Secret
+	var (
+		token  connectors.Secret
+		checks mandateChecks
+		gate   func(context.Context, *plan) (map[string]refusal, bool)
+	)
 	if req.ConsentID != "" {
 		basis = Basis{Kind: BasisConsent, ID: req.ConsentID}
 		if token, err = s.checkConsent(ctx, c, req.ConsentID, plans, ref, refOK, start); err != nil {
 			return nil, err
 		}
-	} else if err := s.checkMandate(ctx, c, req.MandateID, plans, ref, refOK, start); err != nil {
-		return nil, err
-	}
-	recipient, err := s.recipient(ctx, c.TenantID)
-	if err != nil {
-		return nil, fmt.Errorf("finding the tenant's recipient SIRET: %w", err)
+	} else {
+		if checks, err = s.startMandateChecks(ctx, c, req.MandateID, plans, start); err != nil {
+			return nil, err
+		}
+		gate = func(ctx context.Context, p *plan) (map[string]refusal, bool) { return checks.gate(ctx, p, ref, refOK) }
 	}
 	q := connectors.PullQuery{Person: req.Identity, Recipient: recipient, Month: month, Fresh: req.Fresh}
-	pulled := s.pull(ctx, plans, q, token)
+	pulled := s.pull(ctx, plans, q, token, gate)
+	if err := checks.wait(); err != nil {
+		return nil, err
+	}
 
 	p := &Profile{
 		ID: newID("prf"), CreatedAt: start, ExpiresAt: start.Add(s.cfg.TTL), Basis: basis, PersonRef: ref,
@@ -441,47 +452,83 @@ func BasisPerson(p mapping.Person) (mandate.Person, bool) {
 
 // ---- Bases ----------------------------------------------------------------
 
-// checkMandate authorizes each démarche the operations need, once, through
-// the mandate service, which journals every use; the operations of a
-// refused démarche, or of another person than the mandate's, are refused.
-func (s *Service) checkMandate(ctx context.Context, c mandate.Caller, id string, plans []*plan, ref string, refOK bool, now time.Time) error {
+// authorization is the check of one démarche against the mandate: run
+// once, awaited by every source that needs it.
+type authorization struct {
+	done chan struct{}
+	use  mandate.Use
+	err  error
+}
+
+// mandateChecks are a lookup's authorizations, one per démarche.
+type mandateChecks map[mandate.Demarche]*authorization
+
+// startMandateChecks authorizes, concurrently and once each, the démarches
+// the operations need, through the mandate service, which journals every
+// use. Each source waits for its own démarches only (gate), so that the
+// checks of one do not hold up the pulls of another.
+func (s *Service) startMandateChecks(ctx context.Context, c mandate.Caller, id string, plans []*plan, now time.Time) (mandateChecks, error) {
 	if s.mandates == nil || !mandate.ValidID(id) {
-		return basisNotFound("mandate_id")
+		return nil, basisNotFound("mandate_id")
 	}
-	var demarches []mandate.Demarche
+	checks := mandateChecks{}
 	for _, p := range plans {
 		for _, op := range p.ops {
-			if !slices.Contains(demarches, op.Demarche) {
-				demarches = append(demarches, op.Demarche)
+			if _, ok := checks[op.Demarche]; ok {
+				continue
 			}
+			a := &authorization{done: make(chan struct{})}
+			checks[op.Demarche] = a
+			go func() {
+				defer close(a.done)
+				a.use, a.err = s.mandates.Authorize(ctx, id, c, op.Demarche, now)
+			}()
 		}
 	}
-	slices.Sort(demarches)
-	for _, d := range demarches {
-		use, err := s.mandates.Authorize(ctx, id, c, d, now)
-		var reason, detail string
-		re, refused := errors.AsType[*mandate.RefusedError](err)
+	return checks, nil
+}
+
+// gate waits for the checks of p's démarches and returns the operations
+// they refuse: a démarche the mandate refuses, or any when the identity is
+// not the mandate's person (or the check failed: the lookup then fails
+// whole). False when ctx ended first.
+func (m mandateChecks) gate(ctx context.Context, p *plan, ref string, refOK bool) (map[string]refusal, bool) {
+	refused := map[string]refusal{}
+	for _, op := range p.ops {
+		a := m[op.Demarche]
+		select {
+		case <-a.done:
+		case <-ctx.Done():
+			return nil, false
+		}
+		re, isRefusal := errors.AsType[*mandate.RefusedError](a.err)
 		switch {
-		case errors.Is(err, mandate.ErrNotFound):
-			return basisNotFound("mandate_id")
-		case refused:
-			reason, detail = re.Code, mandateRefusalDetail(re.Code)
-		case err != nil:
-			return fmt.Errorf("authorizing mandate use: %w", err)
-		case !refOK || use.PersonRef != ref:
-			reason, detail = ReasonIdentityNotCovered, "The identity asked for is not the person the mandate was given for."
-		default:
+		case isRefusal:
+			refused[op.Name] = refusal{re.Code, mandateRefusalDetail(re.Code)}
+		case a.err != nil:
+			refused[op.Name] = refusal{ReasonSourceFailed, "The mandate could not be checked."}
+		case !refOK || a.use.PersonRef != ref:
+			refused[op.Name] = refusal{ReasonIdentityNotCovered, "The identity asked for is not the person the mandate was given for."}
+		}
+	}
+	return refused, true
+}
+
+// wait waits for every check and returns the lookup's failure, if one
+// failed other than by refusing: an unknown mandate, a store error.
+func (m mandateChecks) wait() error {
+	var first error
+	for _, a := range m {
+		<-a.done
+		if _, isRefusal := errors.AsType[*mandate.RefusedError](a.err); a.err == nil || isRefusal {
 			continue
 		}
-		for _, p := range plans {
-			for _, op := range p.ops {
-				if op.Demarche == d {
-					p.refuse(op.Name, reason, detail)
-				}
-			}
+		if errors.Is(a.err, mandate.ErrNotFound) {
+			return basisNotFound("mandate_id")
 		}
+		first = cmp.Or(first, fmt.Errorf("authorizing mandate use: %w", a.err))
 	}
-	return nil
+	return first
 }
 
 func mandateRefusalDetail(code string) string {
@@ -562,17 +609,24 @@ func (s *Service) checkConsent(ctx context.Context, c mandate.Caller, id string,
 
 // pulled is what one source answered.
 type pulled struct {
-	ran   bool
-	done  bool
-	items []connectors.PullItem
-	err   error
-	took  time.Duration
+	// ran: the source was started; done: it answered in time.
+	ran  bool
+	done bool
+	// refused are the operations its gate refused.
+	refused map[string]refusal
+	items   []connectors.PullItem
+	err     error
+	took    time.Duration
 }
 
-// pull runs every source with allowed operations in parallel, under one
-// deadline. A source still running at the deadline is left to finish on
-// its own (its context is cancelled) and counts as timed out.
-func (s *Service) pull(ctx context.Context, plans []*plan, base connectors.PullQuery, token connectors.Secret) []pulled {
+// pull runs every source with operations left in parallel, under one
+// deadline. A source first passes its gate, when there is one (the mandate
+// checks of its démarches), then pulls what the gate left. A source still
+// waiting or running at the deadline is left to finish on its own (its
+// context is cancelled: pullers honour it) and counts as timed out.
+func (s *Service) pull(ctx context.Context, plans []*plan, base connectors.PullQuery, token connectors.Secret,
+	gate func(context.Context, *plan) (map[string]refusal, bool),
+) []pulled {
 	out := make([]pulled, len(plans))
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.Deadline)
 	defer cancel()
@@ -583,21 +637,37 @@ func (s *Service) pull(ctx context.Context, plans []*plan, base connectors.PullQ
 	answers := make(chan answer, len(plans))
 	waiting := 0
 	for i, p := range plans {
-		ops := p.allowed()
-		if len(ops) == 0 {
+		if len(p.allowed()) == 0 {
 			continue
-		}
-		q := base
-		q.Operations = ops
-		if p.franceConnect {
-			q.AccessToken = token
 		}
 		out[i].ran = true
 		waiting++
 		go func() {
-			start := s.now()
-			items, err := s.safePull(dctx, p.puller, &q)
-			answers <- answer{i, pulled{ran: true, done: true, items: items, err: err, took: s.now().Sub(start)}}
+			got := pulled{ran: true, done: true}
+			if gate != nil {
+				var ok bool
+				if got.refused, ok = gate(dctx, p); !ok {
+					answers <- answer{i, pulled{ran: true}}
+					return
+				}
+			}
+			var ops []string
+			for _, name := range p.allowed() {
+				if _, no := got.refused[name]; !no {
+					ops = append(ops, name)
+				}
+			}
+			if len(ops) > 0 {
+				q := base
+				q.Operations = ops
+				if p.franceConnect {
+					q.AccessToken = token
+				}
+				start := s.now()
+				got.items, got.err = s.safePull(dctx, p.puller, &q)
+				got.took = s.now().Sub(start)
+			}
+			answers <- answer{i, got}
 		}()
 	}
 	for waiting > 0 {
@@ -638,7 +708,11 @@ func (s *Service) sourceResult(p *plan, got pulled, asked mapping.Person, d *Dat
 	var checks []mapping.IdentityMatch
 	for _, op := range p.ops {
 		or := OperationResult{Name: op.Name}
-		if r, no := p.refused[op.Name]; no {
+		r, no := p.refused[op.Name]
+		if !no {
+			r, no = got.refused[op.Name]
+		}
+		if no {
 			or.Status, or.Reason, or.Detail = connectors.OutcomeRefused, r.reason, r.detail
 			sr.Operations = append(sr.Operations, or)
 			continue

@@ -371,6 +371,9 @@ type Work struct {
 	// BlobID names the content, empty when there is none; read it with
 	// OpenContent.
 	BlobID string
+	// Report is set for an output of an activity report
+	// (Kind KindActivityReport).
+	Report *ReportWork
 	// chunks is the number of content chunks; first is the first one,
 	// sealed, read along with the delivery.
 	chunks   int
@@ -412,6 +415,11 @@ WHERE d.id = $1`, deliveryID), &w.APIKeyID, &w.Kind, &categories, &keyID, &seale
 	w.Payload, err = s.keys.Open(keyID, sealed, payloadAAD(d.SubmissionID))
 	if err != nil {
 		return Work{}, err
+	}
+	if w.Kind == KindActivityReport {
+		if err := s.loadReportWork(ctx, &w); err != nil {
+			return Work{}, err
+		}
 	}
 	return w, nil
 }

@@ -76,6 +76,12 @@ func (g *guard) Read(p []byte) (int, error) {
 	}
 	n, err := g.r.Read(p)
 	for i := range n {
+		// The common bytes, inside a cell, only count.
+		if b := p[i]; g.recordBytes < g.maxBytes && b != '"' && b != '\n' &&
+			(g.state == quoted || (g.state == unquoted && b != g.sep)) {
+			g.recordBytes++
+			continue
+		}
 		if g.step(p[i]) {
 			// Hand over what precedes the offending byte; the error comes
 			// with the next call.

@@ -26,10 +26,9 @@ type Input struct {
 
 // source is one CSV file to read: an input or a zip's file.
 type source struct {
-	name     string
-	open     func() (io.ReadCloser, error)
-	kind     Kind
-	archived bool // a zip's file: its read errors are problems
+	name string
+	open func() (io.ReadCloser, error)
+	kind Kind
 }
 
 // Read reads an upload: CSV files and zips of CSV files, in any order. It
@@ -45,11 +44,7 @@ func Read(ctx context.Context, opts Options, h Handler, inputs ...Input) (*Resul
 	var sources []source
 	for _, in := range inputs {
 		if isZip(in) {
-			zs, err := v.zipSources(in)
-			if err != nil {
-				return nil, err
-			}
-			sources = append(sources, zs...)
+			sources = append(sources, v.zipSources(in)...)
 			continue
 		}
 		sources = append(sources, source{name: in.Name, open: func() (io.ReadCloser, error) {
@@ -115,7 +110,7 @@ func sniffKind(s source) (Kind, error) {
 		return KindUnknown, nil //nolint:nilerr // ReadCSV reports an unreadable file
 	}
 	sep, skip := sniffSeparator(head)
-	head = head[skip:]
+	head = bytes.TrimLeft(head[skip:], "\r\n") // encoding/csv skips blank lines
 	if i := bytes.IndexByte(head, '\n'); i >= 0 {
 		head = head[:i+1]
 	}
@@ -150,12 +145,12 @@ func isWorkbookName(name string) bool {
 
 // zipSources lists a zip's CSV files, within the limits. A zip that breaks
 // a limit is refused whole: nothing in it is read.
-func (v *Validator) zipSources(in Input) ([]source, error) {
+func (v *Validator) zipSources(in Input) []source {
 	lim := v.opts.Limits
-	refuse := func(code, msg string) ([]source, error) {
+	refuse := func(code, msg string) []source {
 		v.add(Problem{File: in.Name, Code: code, Message: "Archive « " + displayText(in.Name, 80) + " » : " + msg})
 		v.files = append(v.files, FileResult{Name: in.Name, Problems: 1})
-		return nil, nil
+		return nil
 	}
 	zr, err := zip.NewReader(in.R, in.Size)
 	if err != nil {
@@ -204,7 +199,7 @@ func (v *Validator) zipSources(in Input) ([]source, error) {
 			v.add(Problem{File: name, Code: codeUnsupportedFile, Message: "Archive « " + displayText(name, 80) + " » : ce fichier n'est pas un fichier CSV ; il n'est pas lu."})
 			v.files = append(v.files, FileResult{Name: name, Problems: 1})
 		default:
-			sources = append(sources, source{name: name, archived: true, open: func() (io.ReadCloser, error) {
+			sources = append(sources, source{name: name, open: func() (io.ReadCloser, error) {
 				rc, err := f.Open()
 				if err != nil {
 					return nil, &zipError{err}
@@ -215,7 +210,7 @@ func (v *Validator) zipSources(in Input) ([]source, error) {
 			}})
 		}
 	}
-	return sources, nil
+	return sources
 }
 
 // zipError is an error reading a zip's file (bad checksum, unknown

@@ -23,7 +23,11 @@ func (f *fileReader) row(rec []string) error {
 	f.line = line + f.lineOffset
 	for c, col := range f.sch.columns {
 		if col.required && f.cols[c] >= 0 && strings.TrimSpace(f.cell(c)) == "" {
-			f.problem(c, codeRequired, "la case est vide, alors que cette colonne est obligatoire.")
+			msg := "la case est vide, alors que cette colonne est obligatoire."
+			if col.typ != typeText {
+				msg += " Attendu : " + col.format + "."
+			}
+			f.problem(c, codeRequired, msg)
 		}
 	}
 	row := Row{Kind: f.res.Kind, File: f.res.Name, Line: f.line}

@@ -2,6 +2,7 @@ package specs_test
 
 import (
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
@@ -86,17 +87,26 @@ type fhirName struct {
 	Given  []string `json:"given"`
 }
 
-// fhirResource holds the fields of the three resource kinds the bundle
+type fhirMeta struct {
+	Profile   []string `json:"profile"`
+	VersionID string   `json:"versionId,omitempty"`
+}
+
+// fhirResource holds the fields of the four resource kinds the bundle
 // carries; each kind sets its own.
 type fhirResource struct {
 	ResourceType    string           `json:"resourceType"`
+	Meta            *fhirMeta        `json:"meta,omitempty"`
 	Identifier      []fhirIdentifier `json:"identifier"`
-	Name            []fhirName       `json:"name,omitempty"`
+	Name            any              `json:"name,omitempty"` // []fhirName, or an Organization's string
 	Gender          string           `json:"gender,omitempty"`
 	BirthDate       string           `json:"birthDate,omitempty"`
 	Status          string           `json:"status,omitempty"`
 	Class           *mapping.Coding  `json:"class,omitempty"`
 	Subject         *fhirRef         `json:"subject,omitempty"`
+	Managing        *fhirRef         `json:"managingOrganization,omitempty"`
+	ServiceProvider *fhirRef         `json:"serviceProvider,omitempty"`
+	Schedule        *fhirRef         `json:"schedule,omitempty"`
 	Type            []fhirConcept    `json:"type,omitempty"`
 	Period          *fhirPeriod      `json:"period,omitempty"`
 	PartOf          *fhirRef         `json:"partOf,omitempty"`
@@ -118,16 +128,30 @@ type fhirEntry struct {
 }
 
 type fhirBundle struct {
-	ResourceType string      `json:"resourceType"`
-	Type         string      `json:"type"`
-	Entry        []fhirEntry `json:"entry"`
+	ResourceType string         `json:"resourceType"`
+	Meta         fhirMeta       `json:"meta"`
+	Identifier   fhirIdentifier `json:"identifier"`
+	Type         string         `json:"type"`
+	Entry        []fhirEntry    `json:"entry"`
 }
+
+const tdduiProfile = "https://interop.esante.gouv.fr/ig/fhir/tddui/StructureDefinition/"
+
+func profile(name string) *fhirMeta { return &fhirMeta{Profile: []string{tdduiProfile + name}} }
 
 var encounterClass = mapping.Coding{System: "http://terminology.hl7.org/CodeSystem/v3-ActCode", Code: "IMP"}
 
 // handMapTDDUI is the hand-written baseline.
 func handMapTDDUI(raw []byte, validate bool) ([]byte, error) {
 	var in struct {
+		Bundle struct {
+			Identifier    fhirIdentifier `json:"identifier"`
+			Version       int            `json:"version"`
+			Organizations []struct {
+				FINESS string `json:"finess"`
+				Name   string `json:"name"`
+			} `json:"organizations"`
+		} `json:"bundle"`
 		Report mapping.ActivityReport `json:"activity_report"`
 	}
 	if err := json.Unmarshal(raw, &in); err != nil {
@@ -140,7 +164,18 @@ func handMapTDDUI(raw []byte, validate bool) ([]byte, error) {
 		}
 	}
 	out := fhirBundle{ResourceType: "Bundle", Type: "transaction",
-		Entry: make([]fhirEntry, 0, len(r.Persons)+len(r.Stays)+len(r.Events)+len(r.PresenceAbsences))}
+		Meta:       fhirMeta{Profile: []string{tdduiProfile + "tddui-bundle"}, VersionID: strconv.Itoa(in.Bundle.Version)},
+		Identifier: in.Bundle.Identifier,
+		Entry:      make([]fhirEntry, 0, 1+len(r.Persons)+len(r.Stays)+len(r.Events)+len(r.PresenceAbsences))}
+	org := &fhirRef{Identifier: fhirIdentifier{System: "urn:oid:1.2.250.1.71.4.2.2", Value: "1" + r.FINESS}}
+	for _, o := range in.Bundle.Organizations {
+		res := fhirResource{ResourceType: "Organization", Meta: profile("tddui-organization"),
+			Identifier: []fhirIdentifier{{System: "urn:oid:1.2.250.1.71.4.2.2", Value: "1" + o.FINESS}}}
+		if o.Name != "" {
+			res.Name = o.Name
+		}
+		out.Entry = append(out.Entry, fhirEntry{Resource: res, Request: fhirRequest{"POST", "Organization"}})
+	}
 	for i := range r.Persons {
 		p := &r.Persons[i]
 		var gender string
@@ -155,9 +190,9 @@ func handMapTDDUI(raw []byte, validate bool) ([]byte, error) {
 			return nil, errHand
 		}
 		out.Entry = append(out.Entry, fhirEntry{
-			Resource: fhirResource{ResourceType: "Patient", Identifier: []fhirIdentifier{{Value: p.LocalID}},
+			Resource: fhirResource{ResourceType: "Patient", Meta: profile("tddui-patient"), Identifier: []fhirIdentifier{{Value: p.LocalID}},
 				Name:   []fhirName{{Family: p.Person.BirthFamilyName, Given: p.Person.GivenNames}},
-				Gender: gender, BirthDate: string(p.Person.BirthDate)},
+				Gender: gender, BirthDate: string(p.Person.BirthDate), Managing: org},
 			Request: fhirRequest{"POST", "Patient"},
 		})
 	}
@@ -168,17 +203,18 @@ func handMapTDDUI(raw []byte, validate bool) ([]byte, error) {
 			status = "finished"
 		}
 		out.Entry = append(out.Entry, fhirEntry{
-			Resource: fhirResource{ResourceType: "Encounter",
+			Resource: fhirResource{ResourceType: "Encounter", Meta: profile("tddui-encounter-sejour"),
 				Identifier: []fhirIdentifier{{System: mapping.StayIdentifierSystem, Value: s.Identifier}},
 				Status:     status, Class: &encounterClass,
-				Subject: &fhirRef{Identifier: fhirIdentifier{Value: s.PersonLocalID}},
-				Period:  &fhirPeriod{Start: string(s.Start), End: string(s.End)}},
+				Subject:         &fhirRef{Identifier: fhirIdentifier{Value: s.PersonLocalID}},
+				Period:          &fhirPeriod{Start: string(s.Start), End: string(s.End)},
+				ServiceProvider: org},
 			Request: fhirRequest{"POST", "Encounter"},
 		})
 	}
 	for i := range r.Events {
 		e := &r.Events[i]
-		res := fhirResource{ResourceType: "Encounter", Identifier: []fhirIdentifier{{Value: e.Identifier}},
+		res := fhirResource{ResourceType: "Encounter", Meta: profile("tddui-encounter-evenement"), Identifier: []fhirIdentifier{{Value: e.Identifier}},
 			Status: string(e.Status), Class: &encounterClass,
 			Period: &fhirPeriod{Start: e.Start.Format(time.RFC3339Nano), End: e.End.Format(time.RFC3339Nano)},
 			PartOf: &fhirRef{Identifier: fhirIdentifier{System: mapping.StayIdentifierSystem, Value: e.StayIdentifier}}}
@@ -189,10 +225,15 @@ func handMapTDDUI(raw []byte, validate bool) ([]byte, error) {
 	}
 	for i := range r.PresenceAbsences {
 		pa := &r.PresenceAbsences[i]
-		res := fhirResource{ResourceType: "Slot",
+		status := "busy"
+		if pa.Kind != mapping.Presence {
+			status = "busy-unavailable"
+		}
+		res := fhirResource{ResourceType: "Slot", Meta: profile("tddui-slot-presence-absence"),
 			Identifier:  []fhirIdentifier{{System: mapping.PresenceAbsenceIdentifierSystem, Value: pa.Identifier}},
-			ServiceType: []fhirConcept{{Text: string(pa.Kind)}},
-			Start:       pa.Start.Format(time.RFC3339Nano), End: pa.End.Format(time.RFC3339Nano),
+			ServiceType: []fhirConcept{{Text: string(pa.Kind)}}, Status: status,
+			Schedule: &fhirRef{Identifier: fhirIdentifier{System: mapping.StayIdentifierSystem, Value: pa.StayIdentifier}},
+			Start:    pa.Start.Format(time.RFC3339Nano), End: pa.End.Format(time.RFC3339Nano),
 			Comment: "planned=" + boolText(pa.Planned) + ";invoiced=" + boolText(pa.Invoiced)}
 		if pa.Reason != nil {
 			c := concept(pa.Reason)

@@ -172,6 +172,9 @@ func (s *Server) createDeclaration(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	d := s.record(st, req, now)
+	if k := r.Header.Get("Idempotency-Key"); k != "" {
+		s.perKey[k]++
+	}
 	v := d.view()
 	s.mu.Unlock()
 	s.declared.Add(1)

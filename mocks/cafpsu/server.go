@@ -3,6 +3,7 @@ package cafpsu
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -134,6 +135,7 @@ type Server struct {
 	declarations map[string]*declaration // by number
 	current      map[string]*declaration // by currentKey: the last version
 	seq          int                     // the last declaration number given
+	perKey       map[string]int          // Idempotency-Key -> declarations created
 
 	declared atomic.Int64
 }
@@ -195,11 +197,21 @@ func (s *Server) Reset() { s.rt.Reset() }
 // (the sandbox history excluded).
 func (s *Server) Declared() int64 { return s.declared.Load() }
 
+// CreatedPerKey counts the declarations created under each
+// Idempotency-Key since start or the last reset: a replay that created a
+// second version shows as 2.
+func (s *Server) CreatedPerKey() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.perKey)
+}
+
 // reset rebuilds the state from the options.
 func (s *Server) reset() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.tokens.Reset()
+	s.perKey = map[string]int{}
 	s.structures = map[string]*Structure{}
 	s.declarations = map[string]*declaration{}
 	s.current = map[string]*declaration{}

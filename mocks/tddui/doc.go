@@ -9,8 +9,8 @@
 // The path of one request:
 //
 //	platform.Server (route, fault, bearer token, validate, Idempotency-Key)
-//	  -> transaction (state.go): decode, replay or refuse a known
-//	     Bundle.identifier, analyze (check.go), store, answer the
+//	  -> transaction (state.go): decode, replay, replace or refuse a
+//	     known Bundle.identifier, analyze (check.go), store, answer the
 //	     transaction-response with the Task's Location
 //	  -> readTask (state.go): the Task as of the injected clock.
 //
@@ -24,6 +24,16 @@
 // Options.ProcessingDelay passes on Options.Now; nothing runs in the
 // background. Resources are kept by business identifier, so a person sent
 // again is updated (200 OK, version 2), not duplicated.
+//
+// A Bundle.identifier names one chunk of one report across its versions
+// (Bundle.meta.versionId, none counting as 0). The same content as any
+// version received is a replay (its first answer, nothing stored); a
+// higher version replaces the current one: stored with its own Task, the
+// resources it sends again updated, those only the replaced version held
+// removed, and the replaced Task cancelled ("remplacée"); a lower version
+// is refused with 409 (issue code conflict), another content under the
+// same version too (issue code duplicate). Counts, StoredPerIdentifier and
+// StoredPerKey let tests check that nothing was duplicated.
 //
 // Two sandbox submissions are received at start and on reset: Task
 // sandbox-accepted (the mapper's output for two persons) and

@@ -6,10 +6,13 @@ import "encoding/json"
 // receiver does not check are ignored.
 
 type bundle struct {
-	ResourceType string      `json:"resourceType"`
-	Type         string      `json:"type"`
-	Identifier   *identifier `json:"identifier,omitempty"`
-	Entry        []entry     `json:"entry"`
+	ResourceType string `json:"resourceType"`
+	Type         string `json:"type"`
+	Meta         *struct {
+		VersionID string `json:"versionId,omitempty"`
+	} `json:"meta,omitempty"`
+	Identifier *identifier `json:"identifier,omitempty"`
+	Entry      []entry     `json:"entry"`
 }
 
 type entry struct {
@@ -117,6 +120,7 @@ type task struct {
 	Contained      []operationOutcome `json:"contained"`
 	Identifier     []identifier       `json:"identifier,omitempty"`
 	Status         string             `json:"status"`
+	StatusReason   *codeableText      `json:"statusReason,omitempty"`
 	Intent         string             `json:"intent"`
 	BusinessStatus struct {
 		Text string `json:"text"`
@@ -125,6 +129,10 @@ type task struct {
 	LastModified string      `json:"lastModified"`
 	Input        []taskValue `json:"input"`
 	Output       []taskValue `json:"output"`
+}
+
+type codeableText struct {
+	Text string `json:"text"`
 }
 
 type taskValue struct {

@@ -3,6 +3,7 @@ package tddui
 import (
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -87,8 +88,9 @@ type Server struct {
 	opts Options
 	rt   *platform.Server
 
-	mu    sync.Mutex
-	state *state
+	mu     sync.Mutex
+	state  *state
+	perKey map[string]int // Idempotency-Key -> Bundles stored
 
 	submissions, duplicates atomic.Int64
 }
@@ -149,14 +151,43 @@ type Counts struct {
 	Duplicates int64
 	// Resources counts the distinct resources held, by business identifier.
 	Resources int
+	// Replacements counts the Bundles stored as a higher version of a
+	// Bundle.identifier already received (they are in Submissions too).
+	Replacements int64
 }
 
 // Counts returns the receiver's counters.
 func (s *Server) Counts() Counts {
 	s.mu.Lock()
-	n := len(s.state.resources)
+	n, r := len(s.state.resources), s.state.replacements
 	s.mu.Unlock()
-	return Counts{Submissions: s.submissions.Load(), Duplicates: s.duplicates.Load(), Resources: n}
+	return Counts{Submissions: s.submissions.Load(), Duplicates: s.duplicates.Load(), Resources: n, Replacements: r}
+}
+
+// StoredPerIdentifier counts the Bundles stored under each
+// Bundle.identifier value (one per version; replays and refusals excluded),
+// the sandbox ones excluded, since start or the last reset.
+func (s *Server) StoredPerIdentifier() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := map[string]int{}
+	for _, history := range s.state.byIdentifier {
+		for _, sub := range history {
+			if sub.sandbox {
+				continue
+			}
+			out[sub.identifier.Value]++
+		}
+	}
+	return out
+}
+
+// StoredPerKey counts the Bundles stored under each Idempotency-Key since
+// start or the last reset: a replay that stored anything shows as 2.
+func (s *Server) StoredPerKey() map[string]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.perKey)
 }
 
 // authenticate is the runtime's Config.Authenticate: the bearer token is
@@ -187,6 +218,7 @@ func (s *Server) reset() {
 	}
 	s.mu.Lock()
 	s.state = st
+	s.perKey = map[string]int{}
 	s.mu.Unlock()
 	s.submissions.Store(0)
 	s.duplicates.Store(0)

@@ -14,14 +14,20 @@ import (
 // state is what the receiver holds: the resources by business identifier
 // and the submissions.
 type state struct {
-	resources    map[string]*storedResource // business key -> resource
-	next         map[string]int             // resource type -> last id given
-	submissions  map[string]*submission     // Task id -> submission
-	byIdentifier map[string]*submission     // Bundle.identifier -> submission
+	resources   map[string]*storedResource // business key -> resource
+	next        map[string]int             // resource type -> last id given
+	submissions map[string]*submission     // Task id -> submission
+	// byIdentifier holds every version stored under a Bundle.identifier,
+	// oldest first: the last one is the current one.
+	byIdentifier map[string][]*submission
+	replacements int64
 }
 
+// storedResource is one resource, kept while a current submission holds
+// it: a replacement that no longer sends it removes it.
 type storedResource struct {
 	id, version int
+	holders     map[string]bool // Task ids of the submissions that sent it
 }
 
 // submission is one Bundle stored, and what its processing will find.
@@ -34,7 +40,14 @@ type submission struct {
 	input      []taskValue
 	rejections []issue
 	warnings   []issue
-	answer     []byte // the transaction-response, for replays
+	answer     []byte   // the transaction-response, for replays
+	keys       []string // the business keys of the resources it sent
+	// version is Bundle.meta.versionId (0 when the Bundle has none).
+	version int
+	// replaces and replacedBy name the Tasks of the previous and next
+	// versions of the same Bundle.identifier.
+	replaces, replacedBy string
+	sandbox              bool // a fixture received at reset
 }
 
 func newState() *state {
@@ -42,7 +55,7 @@ func newState() *state {
 		resources:    map[string]*storedResource{},
 		next:         map[string]int{},
 		submissions:  map[string]*submission{},
-		byIdentifier: map[string]*submission{},
+		byIdentifier: map[string][]*submission{},
 	}
 }
 
@@ -52,6 +65,7 @@ type result struct {
 	body     []byte
 	location string // the Task, on 200
 	replayed bool
+	replaced bool // the Bundle replaces a lower version
 }
 
 // resourceTypes orders the Task's input.
@@ -66,18 +80,42 @@ func (st *state) submit(body []byte, now time.Time, taskID string, delay time.Du
 		return refusal(http.StatusBadRequest, issue{Severity: "error", Code: "structure", Diagnostics: "The body is not a FHIR JSON Bundle."}), false
 	}
 	hash := sha256.Sum256(body)
+	version, verr := bundleVersion(&b)
+	if verr != nil {
+		return refusal(http.StatusUnprocessableEntity, issue{
+			Severity: "error", Code: "value",
+			Diagnostics: "Bundle.meta.versionId must be a positive integer (the report's version).",
+			Expression:  []string{"Bundle.meta.versionId"},
+		}), false
+	}
 	idKey := ""
+	var current *submission
 	if b.Identifier != nil && b.Identifier.Value != "" {
 		idKey = b.Identifier.System + "|" + b.Identifier.Value
-		if prev, seen := st.byIdentifier[idKey]; seen {
-			if prev.hash != hash {
+		history := st.byIdentifier[idKey]
+		for _, prev := range history {
+			if prev.hash == hash { // the same version replayed, even after its replacement
+				return result{status: http.StatusOK, body: prev.answer, location: taskLocation(prev.id), replayed: true}, false
+			}
+		}
+		if n := len(history); n > 0 {
+			current = history[n-1]
+			switch {
+			case version > current.version:
+				// A replacement: stored below.
+			case version == current.version:
 				return refusal(http.StatusConflict, issue{
 					Severity: "error", Code: "duplicate",
-					Diagnostics: fmt.Sprintf("A different Bundle with this identifier was already received (Task/%s).", prev.id),
+					Diagnostics: fmt.Sprintf("A different Bundle with this identifier and version was already received (Task/%s); send a higher Bundle.meta.versionId to replace it.", current.id),
 					Expression:  []string{"Bundle.identifier"},
 				}), false
+			default:
+				return refusal(http.StatusConflict, issue{
+					Severity: "error", Code: "conflict",
+					Diagnostics: fmt.Sprintf("Version %d of this Bundle is older than version %d already received (Task/%s).", version, current.version, current.id),
+					Expression:  []string{"Bundle.meta.versionId"},
+				}), false
 			}
-			return result{status: http.StatusOK, body: prev.answer, location: taskLocation(prev.id), replayed: true}, false
 		}
 	}
 
@@ -86,7 +124,8 @@ func (st *state) submit(body []byte, now time.Time, taskID string, delay time.Du
 		return refusal(http.StatusUnprocessableEntity, a.invalid...), false
 	}
 
-	if taskID == "" {
+	sandbox := taskID != ""
+	if !sandbox {
 		taskID = rand.Text()
 	}
 	stamp := now.UTC().Format(time.RFC3339)
@@ -102,10 +141,11 @@ func (st *state) submit(body []byte, now time.Time, taskID string, delay time.Du
 			e.Status = "200 OK"
 		} else {
 			st.next[typ]++
-			r = &storedResource{id: st.next[typ], version: 1}
+			r = &storedResource{id: st.next[typ], version: 1, holders: map[string]bool{}}
 			st.resources[key] = r
 			e.Status = "201 Created"
 		}
+		r.holders[taskID] = true
 		e.Location = fmt.Sprintf("%s/%d/_history/%d", typ, r.id, r.version)
 		e.Etag = `W/"` + strconv.Itoa(r.version) + `"`
 		e.LastModified = stamp
@@ -119,6 +159,9 @@ func (st *state) submit(body []byte, now time.Time, taskID string, delay time.Du
 		rejections: a.rejections,
 		warnings:   a.warnings,
 		answer:     mustJSON(rsp),
+		keys:       a.keys,
+		version:    version,
+		sandbox:    sandbox,
 	}
 	for _, typ := range resourceTypes {
 		if n := counts[typ]; n > 0 {
@@ -128,10 +171,44 @@ func (st *state) submit(body []byte, now time.Time, taskID string, delay time.Du
 		}
 	}
 	st.submissions[taskID] = sub
-	if idKey != "" {
-		st.byIdentifier[idKey] = sub
+	if current != nil {
+		st.replace(current, sub)
 	}
-	return result{status: http.StatusOK, body: sub.answer, location: taskLocation(taskID)}, true
+	if idKey != "" {
+		st.byIdentifier[idKey] = append(st.byIdentifier[idKey], sub)
+	}
+	return result{status: http.StatusOK, body: sub.answer, location: taskLocation(taskID), replaced: current != nil}, true
+}
+
+// replace marks old as replaced by sub and removes the resources only old
+// held: what the corrected version no longer sends. The resources both
+// send were updated by sub, not duplicated.
+func (st *state) replace(old, sub *submission) {
+	old.replacedBy, sub.replaces = sub.id, old.id
+	st.replacements++
+	for _, key := range old.keys {
+		r, ok := st.resources[key]
+		if !ok {
+			continue
+		}
+		delete(r.holders, old.id)
+		if len(r.holders) == 0 {
+			delete(st.resources, key)
+		}
+	}
+}
+
+// bundleVersion reads Bundle.meta.versionId: 0 when absent, else a
+// positive integer.
+func bundleVersion(b *bundle) (int, error) {
+	if b.Meta == nil || b.Meta.VersionID == "" {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(b.Meta.VersionID)
+	if err != nil || v < 1 {
+		return 0, fmt.Errorf("reading Bundle.meta.versionId %q: not a positive integer", b.Meta.VersionID)
+	}
+	return v, nil
 }
 
 func refusal(status int, issues ...issue) result {
@@ -171,6 +248,16 @@ func (sub *submission) task(now time.Time) task {
 			issues = []issue{{Severity: "information", Code: "informational", Diagnostics: "The submission is accepted."}}
 		}
 	}
+	if sub.replaces != "" {
+		issues = append(issues, issue{Severity: "information", Code: "informational", Diagnostics: fmt.Sprintf("The submission (version %d) replaces Task/%s.", sub.version, sub.replaces)})
+	}
+	if sub.replacedBy != "" {
+		// Replaced: whatever its processing found, it no longer counts.
+		version++
+		t.Status, t.BusinessStatus.Text = "cancelled", "remplacée"
+		t.StatusReason = &codeableText{Text: "Remplacée par Task/" + sub.replacedBy + "."}
+		issues = append(issues, issue{Severity: "information", Code: "informational", Diagnostics: "The submission is replaced by Task/" + sub.replacedBy + "."})
+	}
 	t.Meta.VersionID = strconv.Itoa(version)
 	t.Meta.LastUpdated = modified.UTC().Format(time.RFC3339)
 	t.LastModified = t.Meta.LastUpdated
@@ -201,6 +288,11 @@ func (s *Server) transaction(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	res, stored := s.state.submit(body, s.opts.Now(), "", s.opts.ProcessingDelay)
+	if stored {
+		if k := r.Header.Get("Idempotency-Key"); k != "" {
+			s.perKey[k]++
+		}
+	}
 	s.mu.Unlock()
 	if stored {
 		s.submissions.Add(1)
