@@ -13,13 +13,17 @@ import (
 
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/apiparticulier"
+	"github.com/relais-dev/relais/connectors/cafpsu"
 	"github.com/relais-dev/relais/connectors/coffrefort"
 	"github.com/relais-dev/relais/connectors/francetravail"
+	"github.com/relais-dev/relais/connectors/indicateurs"
+	"github.com/relais-dev/relais/connectors/tddui"
 	"github.com/relais-dev/relais/gateway/api"
 	"github.com/relais-dev/relais/gateway/delivery"
 	"github.com/relais-dev/relais/gateway/identity/oidc"
 	"github.com/relais-dev/relais/gateway/mandate"
 	"github.com/relais-dev/relais/gateway/profile"
+	"github.com/relais-dev/relais/gateway/report"
 )
 
 // Config is the whole gateway configuration: one YAML file, with
@@ -46,6 +50,11 @@ type Config struct {
 	// when mandates are (mandates.person_key): person references bind each
 	// lookup to its mandate or consent.
 	Profiles ProfilesConfig `yaml:"profiles"`
+	// Reports enables activity reports (/v1/reports): TDDUI chunk size,
+	// the routes of each output to a destination (connectors), the
+	// establishments that are crèches. Absent (the default): disabled, the
+	// routes answer 503 reports_not_configured.
+	Reports *report.Config `yaml:"reports"`
 	// Log sets the log level and format.
 	Log LogConfig `yaml:"log"`
 	// Identity configures browser sign-in (/auth, /compte); without
@@ -147,6 +156,14 @@ type QueueConfig struct {
 type ConnectorsConfig struct {
 	// Coffrefort is the digital safe (Reconnect-like API v3).
 	Coffrefort *coffrefort.Config `yaml:"coffrefort"`
+	// CAFPSU is the CAF's PSU declaration API (crèches), named cafpsu.
+	CAFPSU *cafpsu.Config `yaml:"cafpsu"`
+	// TDDUI is the authority's TDDUI receiver (FHIR transaction Bundles of
+	// activity), named tddui. Default: none.
+	TDDUI *tddui.Config `yaml:"tddui"`
+	// Indicateurs is the indicator report endpoint (yearly indicators per
+	// establishment), named indicateurs. Default: none.
+	Indicateurs *indicateurs.Config `yaml:"indicateurs"`
 }
 
 // ProfilesConfig configures profile lookups and their sources.
@@ -212,6 +229,22 @@ func (c Config) WithDefaults() Config {
 	if c.Connectors.Coffrefort != nil {
 		cf := c.Connectors.Coffrefort.WithDefaults()
 		c.Connectors.Coffrefort = &cf
+	}
+	if c.Connectors.CAFPSU != nil {
+		cp := c.Connectors.CAFPSU.WithDefaults()
+		c.Connectors.CAFPSU = &cp
+	}
+	if c.Connectors.TDDUI != nil {
+		td := c.Connectors.TDDUI.WithDefaults()
+		c.Connectors.TDDUI = &td
+	}
+	if c.Connectors.Indicateurs != nil {
+		in := c.Connectors.Indicateurs.WithDefaults()
+		c.Connectors.Indicateurs = &in
+	}
+	if c.Reports != nil {
+		rc := c.Reports.WithDefaults()
+		c.Reports = &rc
 	}
 	c.Profiles.Lookup = c.Profiles.Lookup.WithDefaults()
 	if c.Profiles.APIParticulier != nil {
@@ -282,6 +315,26 @@ func (c Config) Validate() error {
 	if c.Connectors.Coffrefort != nil {
 		if err := c.Connectors.Coffrefort.Validate(); err != nil {
 			return connectors.PrefixConfigError("connectors.coffrefort", err)
+		}
+	}
+	if c.Connectors.CAFPSU != nil {
+		if err := c.Connectors.CAFPSU.Validate(); err != nil {
+			return connectors.PrefixConfigError("connectors.cafpsu", err)
+		}
+	}
+	if c.Connectors.TDDUI != nil {
+		if err := c.Connectors.TDDUI.Validate(); err != nil {
+			return connectors.PrefixConfigError("connectors.tddui", err)
+		}
+	}
+	if c.Connectors.Indicateurs != nil {
+		if err := c.Connectors.Indicateurs.Validate(); err != nil {
+			return connectors.PrefixConfigError("connectors.indicateurs", err)
+		}
+	}
+	if c.Reports != nil {
+		if err := c.Reports.Validate(); err != nil {
+			return err
 		}
 	}
 	if err := c.Profiles.validate(); err != nil {

@@ -17,13 +17,17 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/relais-dev/relais/connectors"
+	"github.com/relais-dev/relais/connectors/cafpsu"
 	"github.com/relais-dev/relais/connectors/coffrefort"
+	"github.com/relais-dev/relais/connectors/indicateurs"
+	"github.com/relais-dev/relais/connectors/tddui"
 	"github.com/relais-dev/relais/gateway/api"
 	"github.com/relais-dev/relais/gateway/delivery"
 	"github.com/relais-dev/relais/gateway/identity/oidc"
 	"github.com/relais-dev/relais/gateway/identity/web"
 	"github.com/relais-dev/relais/gateway/mandate"
 	"github.com/relais-dev/relais/gateway/profile"
+	"github.com/relais-dev/relais/gateway/report"
 	"github.com/relais-dev/relais/gateway/store"
 	"github.com/relais-dev/relais/gateway/vault"
 	"github.com/relais-dev/relais/mapping"
@@ -39,6 +43,11 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Connectors replaces the registry built from the configuration.
 	Connectors *connectors.Registry
+	// Pullers, when set, builds the sources of profile lookups in place of
+	// those of cfg.Profiles (the lookup benchmark's mock sources), with
+	// the connector deps the configured ones get (the store's shared rate
+	// limiter, the metrics). Default: the configured sources.
+	Pullers func(connectors.Deps) ([]connectors.Puller, error)
 	// Listener, when set, is where Start serves instead of listening on
 	// cfg.Listen (the sandbox listens first to know its callback URLs).
 	// Start takes ownership of it.
@@ -91,8 +100,8 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encryption.keys: %w", err)
 	}
-	// The embedded specs are compiled as a check only: nothing in the
-	// gateway runs them yet, so the catalog is not kept.
+	// The embedded specs are compiled at start: a spec with a problem
+	// stops the gateway. Activity reports run the TDDUI one.
 	mappings, err := LoadMappings()
 	if err != nil {
 		return nil, err
@@ -120,7 +129,16 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, logger: deps.Logger, now: deps.Now, reg: deps.Registry, store: st, conns: conns}
 
 	g.workers = river.NewWorkers()
-	river.AddWorker(g.workers, delivery.NewWorker(st, conns, cfg.Delivery, delivery.NewMetrics(deps.Registry), deps.Logger, deps.Now))
+	reports, err := newReports(cfg, st, conns, mappings, deps)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	worker := delivery.NewWorker(st, conns, cfg.Delivery, delivery.NewMetrics(deps.Registry), deps.Logger, deps.Now)
+	if reports != nil {
+		worker.WithReports(reports)
+	}
+	river.AddWorker(g.workers, worker)
 	sealJob, sealWorker := st.PeriodicSealJob(cfg.Queue.JournalSealInterval)
 	river.AddWorker(g.workers, sealWorker)
 	g.periodic = []*river.PeriodicJob{sealJob}
@@ -129,6 +147,13 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	river.AddWorker(g.workers, purgeWorker)
 	if len(cfg.Identity.Providers) > 0 {
 		g.periodic = append(g.periodic, purgeJob)
+	}
+
+	if reports != nil {
+		// Staged rows of interrupted uploads; every replica can work it.
+		segJob, segWorker := report.PeriodicPurgeJob(*cfg.Reports, st, deps.Logger.With(slog.String("component", "reports")), deps.Now)
+		river.AddWorker(g.workers, segWorker)
+		g.periodic = append(g.periodic, segJob)
 	}
 
 	deps.Registry.MustRegister(&queueCollector{store: st, desc: queueDesc})
@@ -142,7 +167,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	}
 	var profiles *profile.Service
 	if mandates != nil {
-		if profiles, err = newProfiles(cfg, st, mandates, cdeps, deps); err != nil {
+		if profiles, err = newProfiles(cfg, st, mandates, mappings, cdeps, deps); err != nil {
 			st.Close()
 			return nil, err
 		}
@@ -151,7 +176,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 		g.periodic = append(g.periodic, profilePurgeJob)
 	}
 	g.api = api.New(cfg.API, api.Deps{
-		Store: st, Connectors: conns, Mandates: mandates, Profiles: profiles, WorkersRunning: g.running.Load,
+		Store: st, Connectors: conns, Mandates: mandates, Profiles: profiles, Reports: reports, WorkersRunning: g.running.Load,
 		Registry: deps.Registry, Logger: deps.Logger, Now: deps.Now,
 	})
 	g.handler, g.preset = g.api, deps.Listener
@@ -181,7 +206,50 @@ func NewConnectors(cfg ConnectorsConfig, deps connectors.Deps) (*connectors.Regi
 		}
 		reg.Register(c)
 	}
+	if cfg.CAFPSU != nil {
+		c, err := cafpsu.New("cafpsu", *cfg.CAFPSU, deps)
+		if err != nil {
+			return nil, fmt.Errorf("building connector cafpsu: %w", err)
+		}
+		reg.Register(c)
+	}
+	if cfg.TDDUI != nil {
+		c, err := tddui.New("tddui", *cfg.TDDUI, deps)
+		if err != nil {
+			return nil, fmt.Errorf("building connector tddui: %w", err)
+		}
+		reg.Register(c)
+	}
+	if cfg.Indicateurs != nil {
+		c, err := indicateurs.New("indicateurs", *cfg.Indicateurs, deps)
+		if err != nil {
+			return nil, fmt.Errorf("building connector indicateurs: %w", err)
+		}
+		reg.Register(c)
+	}
 	return reg, nil
+}
+
+// newReports builds the activity report service when reports are
+// configured (nil otherwise): its outputs mapped by the catalog's TDDUI
+// spec and mapping/indicators, routed to the registered destinations.
+func newReports(cfg Config, st *store.Store, conns *connectors.Registry, mappings *engine.Catalog, deps Deps) (*report.Service, error) {
+	if cfg.Reports == nil {
+		return nil, nil
+	}
+	plan, ok := mappings.Plan("tddui", "bundle", engine.Outbound)
+	if !ok {
+		return nil, errors.New("reports: the mapping catalog has no TDDUI bundle spec")
+	}
+	m, err := report.NewMappings(plan, *cfg.Reports)
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	svc, err := report.New(*cfg.Reports, report.Deps{Store: st, Mapper: m, Destinations: conns, Now: deps.Now})
+	if err != nil {
+		return nil, fmt.Errorf("reports: %w", err)
+	}
+	return svc, nil
 }
 
 // LoadMappings compiles every embedded mapping spec against the canonical

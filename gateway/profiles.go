@@ -10,6 +10,7 @@ import (
 	"github.com/relais-dev/relais/gateway/mandate"
 	"github.com/relais-dev/relais/gateway/profile"
 	"github.com/relais-dev/relais/gateway/store"
+	"github.com/relais-dev/relais/mapping/engine"
 )
 
 // Source names of the profile lookups, as clients list them in sources.
@@ -20,18 +21,28 @@ const (
 
 // NewPullers builds the configured sources of profile lookups, beside the
 // destinations NewConnectors builds. deps.Reserver, when set, shares their
-// rate limits across processes.
-func NewPullers(cfg ProfilesConfig, deps connectors.Deps) ([]connectors.Puller, error) {
+// rate limits across processes. cat, when not nil, is the gateway's
+// compiled catalog of mapping specs (LoadMappings), which the sources then
+// share instead of compiling their own.
+func NewPullers(cfg ProfilesConfig, deps connectors.Deps, cat *engine.Catalog) ([]connectors.Puller, error) {
 	var out []connectors.Puller
 	if cfg.APIParticulier != nil {
-		c, err := apiparticulier.New(SourceAPIParticulier, *cfg.APIParticulier, deps)
+		var opts []apiparticulier.Option
+		if cat != nil {
+			opts = append(opts, apiparticulier.WithCatalog(cat))
+		}
+		c, err := apiparticulier.New(SourceAPIParticulier, *cfg.APIParticulier, deps, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("building source %s: %w", SourceAPIParticulier, err)
 		}
 		out = append(out, c)
 	}
 	if cfg.FranceTravail != nil {
-		c, err := francetravail.New(SourceFranceTravail, *cfg.FranceTravail, deps)
+		var opts []francetravail.Option
+		if cat != nil {
+			opts = append(opts, francetravail.WithCatalog(cat))
+		}
+		c, err := francetravail.New(SourceFranceTravail, *cfg.FranceTravail, deps, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("building source %s: %w", SourceFranceTravail, err)
 		}
@@ -40,14 +51,18 @@ func NewPullers(cfg ProfilesConfig, deps connectors.Deps) ([]connectors.Puller, 
 	return out, nil
 }
 
-// newProfiles builds the lookup service over the configured sources, the
-// store and the mandate service. The recipient of the platforms' data is
-// the tenant's SIRET.
-func newProfiles(cfg Config, st *store.Store, mandates *mandate.Service, cdeps connectors.Deps, deps Deps) (*profile.Service, error) {
+// newProfiles builds the lookup service over the sources (those
+// deps.Pullers builds, or the configured ones), the store and the mandate service. The recipient
+// of the platforms' data is the tenant's SIRET.
+func newProfiles(cfg Config, st *store.Store, mandates *mandate.Service, cat *engine.Catalog, cdeps connectors.Deps, deps Deps) (*profile.Service, error) {
 	cdeps.Reserver = st.Reserver()
-	pullers, err := NewPullers(cfg.Profiles, cdeps)
+	build := func(d connectors.Deps) ([]connectors.Puller, error) { return NewPullers(cfg.Profiles, d, cat) }
+	if deps.Pullers != nil {
+		build = deps.Pullers
+	}
+	pullers, err := build(cdeps)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("building profile sources: %w", err)
 	}
 	svc, err := profile.NewService(cfg.Profiles.Lookup, profile.Deps{
 		Pullers: pullers, Store: st, Mandates: mandates, PersonKey: []byte(cfg.Mandates.PersonKey.Reveal()),
@@ -58,7 +73,7 @@ func newProfiles(cfg Config, st *store.Store, mandates *mandate.Service, cdeps c
 			}
 			return t.SIRET, nil
 		},
-		Logger: deps.Logger, Now: deps.Now,
+		Logger: deps.Logger, Now: deps.Now, Metrics: profile.NewMetrics(deps.Registry),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("profiles: %w", err)

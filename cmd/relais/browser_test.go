@@ -160,9 +160,9 @@ func TestBrowserSignInWithFranceConnect(t *testing.T) {
 	if err != nil {
 		t.Fatalf("listing consents: %v", err)
 	}
-	if len(got) != 1 || strings.Join(got[0].Categories, ",") != "quotient_familial" || strings.Join(got[0].Platforms, ",") != "apiparticulier" ||
+	if len(got) != 1 || strings.Join(got[0].Categories, ",") != "household" || strings.Join(got[0].Platforms, ",") != "apiparticulier" ||
 		!got[0].ActiveAt(time.Now()) {
-		t.Fatalf("consents in the store = %+v, want one active quotient_familial consent at apiparticulier", got)
+		t.Fatalf("consents in the store = %+v, want one active household consent at apiparticulier", got)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 	franceconnectcontract "github.com/relais-dev/relais/contracts/franceconnect"
 	franceconnectpluscontract "github.com/relais-dev/relais/contracts/franceconnectplus"
 	francetravailcontract "github.com/relais-dev/relais/contracts/francetravail"
+	indicateurscontract "github.com/relais-dev/relais/contracts/indicateurs"
 	proconnectcontract "github.com/relais-dev/relais/contracts/proconnect"
 	prosanteconnectcontract "github.com/relais-dev/relais/contracts/prosanteconnect"
 	tdduicontract "github.com/relais-dev/relais/contracts/tddui"
@@ -23,6 +24,7 @@ import (
 	mockcoffrefort "github.com/relais-dev/relais/mocks/coffrefort"
 	mockdmp "github.com/relais-dev/relais/mocks/dmp"
 	mockfrancetravail "github.com/relais-dev/relais/mocks/francetravail"
+	mockindicateurs "github.com/relais-dev/relais/mocks/indicateurs"
 	mockoidc "github.com/relais-dev/relais/mocks/oidc"
 	"github.com/relais-dev/relais/mocks/platform"
 	mocktddui "github.com/relais-dev/relais/mocks/tddui"
@@ -113,6 +115,10 @@ func catalog() []entry {
 		}},
 		{name: "tddui", contract: tdduicontract.Platform, mock: func(l *slog.Logger) mockInstance {
 			m := mocktddui.New(mocktddui.Options{Logger: l})
+			return mockInstance{m, m.Platform()}
+		}},
+		{name: "indicateurs", contract: indicateurscontract.Platform, mock: func(l *slog.Logger) mockInstance {
+			m := mockindicateurs.New(mockindicateurs.Options{Logger: l})
 			return mockInstance{m, m.Platform()}
 		}},
 		{name: "coffrefort", contract: coffrefortcontract.Platform, mock: func(l *slog.Logger) mockInstance {

@@ -15,17 +15,24 @@ import (
 
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/apiparticulier"
+	"github.com/relais-dev/relais/connectors/cafpsu"
 	"github.com/relais-dev/relais/connectors/coffrefort"
 	"github.com/relais-dev/relais/connectors/francetravail"
+	"github.com/relais-dev/relais/connectors/indicateurs"
+	"github.com/relais-dev/relais/connectors/tddui"
 	"github.com/relais-dev/relais/gateway"
 	rpoidc "github.com/relais-dev/relais/gateway/identity/oidc"
+	"github.com/relais-dev/relais/gateway/report"
 	"github.com/relais-dev/relais/gateway/store"
 	"github.com/relais-dev/relais/gateway/vault"
 	mockapiparticulier "github.com/relais-dev/relais/mocks/apiparticulier"
+	mockcafpsu "github.com/relais-dev/relais/mocks/cafpsu"
 	mockcoffrefort "github.com/relais-dev/relais/mocks/coffrefort"
 	mockfrancetravail "github.com/relais-dev/relais/mocks/francetravail"
+	mockindicateurs "github.com/relais-dev/relais/mocks/indicateurs"
 	mockoidc "github.com/relais-dev/relais/mocks/oidc"
 	"github.com/relais-dev/relais/mocks/platform"
+	mocktddui "github.com/relais-dev/relais/mocks/tddui"
 )
 
 // sandboxTenant is the demo tenant the sandbox creates, registered with
@@ -34,6 +41,13 @@ import (
 // (Karim Benali) has another SIRET and is shown that his organisation is
 // not registered.
 const sandboxTenant = "demo"
+
+// sandboxFINESS is the establishment whose activity reports the sandbox
+// delivers (the CAF mock's sandbox crèche, the indicator mock's sandbox).
+const sandboxFINESS = mockindicateurs.SandboxFINESS
+
+// sandboxCAFSIRET is the SIRET of the CAF mock's sandbox crèche.
+const sandboxCAFSIRET = "99000001000019"
 
 // sandboxSIRET is the demo tenant's SIRET.
 var sandboxSIRET = mockoidc.Professionals()[0].SIRET
@@ -136,6 +150,11 @@ func startSandbox(ctx context.Context, opts sandboxOptions) (sb *sandbox, err er
 	}
 	ap, _ := sb.mock("apiparticulier")
 	ft, _ := sb.mock("francetravail")
+	// Activity reports go to the TDDUI receiver, the CAF declaration API
+	// (the sandbox crèche, FINESS sandboxFINESS) and the indicator endpoint.
+	fhir, _ := sb.mock("tddui")
+	caf, _ := sb.mock("cafpsu")
+	ind, _ := sb.mock("indicateurs")
 	providers := sb.relyingParties()
 	insecure := false // plain HTTP on loopback: no Secure cookies
 	cfg := gateway.Config{
@@ -144,9 +163,31 @@ func startSandbox(ctx context.Context, opts sandboxOptions) (sb *sandbox, err er
 		Store:      gateway.StoreConfig{Driver: "sqlite", DSN: connectors.Secret(filepath.Join(opts.DataDir, "relais.db"))},
 		Encryption: gateway.EncryptionConfig{Keys: connectors.Secret(keys)},
 		Mandates:   gateway.MandatesConfig{PersonKey: connectors.Secret(personKey)},
-		Connectors: gateway.ConnectorsConfig{Coffrefort: &coffrefort.Config{
-			BaseURL: safe.URL, ClientID: mockcoffrefort.DefaultClientID, ClientSecret: mockcoffrefort.DefaultClientSecret,
-		}},
+		Connectors: gateway.ConnectorsConfig{
+			Coffrefort: &coffrefort.Config{
+				BaseURL: safe.URL, ClientID: mockcoffrefort.DefaultClientID, ClientSecret: mockcoffrefort.DefaultClientSecret,
+			},
+			TDDUI: &tddui.Config{BaseURL: fhir.URL, Token: connectors.Secret(mocktddui.DefaultToken)},
+			CAFPSU: &cafpsu.Config{
+				BaseURL: caf.URL, ClientID: mockcafpsu.DefaultClientID, ClientSecret: connectors.Secret(mockcafpsu.DefaultClientSecret),
+				Structures: []cafpsu.Structure{{FINESS: sandboxFINESS, PartnerNumber: mockcafpsu.PartnerSandbox}},
+			},
+			Indicateurs: &indicateurs.Config{BaseURL: ind.URL, Token: connectors.Secret(mockindicateurs.DefaultToken)},
+		},
+		// Every output of an activity report goes to its mock; the demo
+		// establishment is the CAF mock's sandbox crèche (known by its
+		// SIRET only, declarations taken at any date).
+		Reports: &report.Config{
+			Routes: []report.Route{
+				{Output: connectors.ReportTDDUIBundle, Destination: "tddui"},
+				{Output: connectors.ReportIndicators, Destination: "indicateurs"},
+				{Output: connectors.ReportPSUDeclaration, Destination: "cafpsu"},
+			},
+			Establishments: []report.Establishment{{
+				FINESS: sandboxFINESS, Name: "Crèche d'essai (bac à sable)", Creche: true, Capacity: 20,
+				SIRET: sandboxCAFSIRET, CAFWithoutFINESS: true,
+			}},
+		},
 		// Lookups pull from the mocks of API Particulier and France Travail.
 		Profiles: gateway.ProfilesConfig{
 			APIParticulier: &apiparticulier.Config{BaseURL: ap.URL, Token: connectors.Secret(mockapiparticulier.DefaultToken)},
@@ -165,7 +206,7 @@ func startSandbox(ctx context.Context, opts sandboxOptions) (sb *sandbox, err er
 	}
 	sb.baseURL = "http://" + g.Addr()
 
-	created, err := g.Store().CreateTenant(ctx, store.NewTenant{Name: sandboxTenant, SIRET: sandboxSIRET}, store.ActorCLI)
+	created, err := g.Store().CreateTenant(ctx, store.NewTenant{Name: sandboxTenant, SIRET: sandboxSIRET, FINESS: sandboxFINESS}, store.ActorCLI)
 	tenant := created.Tenant
 	if errors.Is(err, store.ErrTenantExists) { // the data directory of an earlier run
 		tenant, err = g.Store().TenantByName(ctx, sandboxTenant)

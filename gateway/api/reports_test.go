@@ -33,8 +33,8 @@ type sizeFigures struct{ n int }
 
 func (sizeMapper) NewFigures(string, mapping.Period) report.Figures { return &sizeFigures{} }
 
-func (sizeMapper) TDDUIBundle(part *mapping.ActivityReport, chunk, chunks int) (string, []byte, error) {
-	b, err := json.Marshal(map[string]int{"chunk": chunk, "chunks": chunks, "persons": len(part.Persons)})
+func (sizeMapper) TDDUIBundle(part *mapping.ActivityReport, c report.ChunkRef) (string, []byte, error) {
+	b, err := json.Marshal(map[string]int{"chunk": c.Chunk, "chunks": c.Chunks, "persons": len(part.Persons)})
 	return "application/fhir+json", b, err
 }
 

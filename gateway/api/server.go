@@ -387,6 +387,11 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listConnectors(w http.ResponseWriter, _ *http.Request) error {
-	writeJSON(w, http.StatusOK, "application/json", map[string]any{"connectors": s.deps.Connectors.Statuses()})
+	statuses := s.deps.Connectors.Statuses()
+	if s.deps.Profiles != nil {
+		// The lookups' sources, beside the destinations.
+		statuses = append(statuses, s.deps.Profiles.Statuses()...)
+	}
+	writeJSON(w, http.StatusOK, "application/json", map[string]any{"connectors": statuses})
 	return nil
 }

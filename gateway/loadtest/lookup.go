@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"path/filepath"
 	"slices"
@@ -18,7 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/relais-dev/relais/connectors"
-	"github.com/relais-dev/relais/gateway/api"
+	"github.com/relais-dev/relais/gateway"
 	"github.com/relais-dev/relais/gateway/mandate"
 	"github.com/relais-dev/relais/gateway/profile"
 	"github.com/relais-dev/relais/gateway/store"
@@ -102,18 +101,16 @@ func (r LookupResult) String() string {
 // recipient.
 const benchSIRET = "13002526500013"
 
-// RunLookup measures profile lookups end to end: the HTTP API, the
-// mandate check, the sources called in parallel through the connectors'
-// transport stack (with the store's shared rate limiter on PostgreSQL,
-// set out of reach), the prefill sealed and stored, the accesses
-// journaled. The sources are mock platforms on loopback that answer after
-// a fixed latency each; lookups go out open loop at Rate, so a slow answer
-// does not slow the load down.
-//
-// The API is assembled as `relais serve` assembles it (store, mandates,
-// lookups, api.Server), with these sources in place of the configured
-// ones: API Particulier's own limit, 20 requests a second per token, would
-// otherwise be all a run measured.
+// RunLookup measures profile lookups end to end on the gateway `relais
+// serve` runs, built by gateway.New: the HTTP API, the mandate check, the
+// sources called in parallel through the connectors' transport stack
+// (with the store's shared rate limiter on PostgreSQL, set out of reach),
+// the prefill sealed and stored, the accesses journaled. The sources are
+// mock platforms on loopback that answer after a fixed latency each,
+// injected in place of the configured ones (gateway.Deps.Pullers): API
+// Particulier's own limit, 20 requests a second per token, would
+// otherwise be all a run measured. Lookups go out open loop at Rate, so a
+// slow answer does not slow the load down.
 func RunLookup(ctx context.Context, o LookupOptions) (LookupResult, error) {
 	o = o.withDefaults()
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
@@ -127,45 +124,38 @@ func RunLookup(ctx context.Context, o LookupOptions) (LookupResult, error) {
 	}
 	defer func() { _ = platforms.Stop(context.WithoutCancel(ctx)) }()
 
-	st, closeStore, err := openBenchStore(ctx, o)
-	if err != nil {
-		return res, err
+	dsn, drop := filepath.Join(o.DataDir, "lookup.db"), func(context.Context) error { return nil }
+	if o.Driver == "postgres" {
+		if dsn, drop, err = store.CreateTempDatabase(ctx, o.DSN, "relais_bench"); err != nil {
+			return res, err
+		}
 	}
-	defer closeStore()
-	personKey := []byte("relais-bench-person-key-0123456789abcdef")
-	mandates, err := mandate.NewService(st, mandate.Config{PersonKey: personKey})
-	if err != nil {
-		return res, err
-	}
-	pullers, closePullers, err := sources.pullers(platforms.URL, connectors.Deps{Reserver: st.Reserver(), Logger: o.Logger})
-	if err != nil {
-		return res, err
-	}
-	defer closePullers()
-	lookups, err := profile.NewService(profile.Config{}, profile.Deps{
-		Pullers: pullers, Store: st, Mandates: mandates, PersonKey: personKey, Logger: o.Logger,
-		Recipient: func(context.Context, string) (string, error) { return benchSIRET, nil },
+	defer func() { _ = drop(context.WithoutCancel(ctx)) }()
+	closePullers := func() {}
+	defer func() { closePullers() }()
+	gw, err := gateway.New(ctx, gateway.Config{
+		Listen:     "127.0.0.1:0",
+		Store:      gateway.StoreConfig{Driver: o.Driver, DSN: connectors.Secret(dsn), MaxConns: 40},
+		Encryption: gateway.EncryptionConfig{Keys: connectors.Secret(vault.GenerateKeySpec("bench"))},
+		Mandates:   gateway.MandatesConfig{PersonKey: "relais-bench-person-key-0123456789abcdef"},
+	}, gateway.Deps{
+		Registry: prometheus.NewRegistry(), Logger: o.Logger,
+		Pullers: func(d connectors.Deps) ([]connectors.Puller, error) {
+			pullers, closeAll, err := sources.pullers(platforms.URL, d)
+			if err == nil {
+				closePullers = closeAll
+			}
+			return pullers, err
+		},
 	})
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("building the gateway: %w", err)
 	}
-	srv := &http.Server{
-		Handler: api.New(api.Config{}, api.Deps{
-			Store: st, Connectors: connectors.NewRegistry(), Mandates: mandates, Profiles: lookups,
-			Registry: prometheus.NewRegistry(), Logger: o.Logger,
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
+	defer func() { _ = gw.Stop(context.WithoutCancel(ctx)) }()
+	if err := gw.Start(ctx, true); err != nil {
+		return res, fmt.Errorf("starting the gateway: %w", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return res, fmt.Errorf("listening: %w", err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	defer func() {
-		_ = srv.Shutdown(context.WithoutCancel(ctx))
-		<-served
-	}()
+	st := gw.Store()
 
 	tenant, err := st.CreateTenant(ctx, store.NewTenant{Name: "bench", SIRET: benchSIRET}, "bench")
 	if err != nil {
@@ -177,7 +167,7 @@ func RunLookup(ctx context.Context, o LookupOptions) (LookupResult, error) {
 	}
 	transport := &http.Transport{MaxIdleConnsPerHost: 256}
 	defer transport.CloseIdleConnections()
-	c := &lookupClient{base: "http://" + ln.Addr().String(), key: secret, http: &http.Client{Transport: transport, Timeout: time.Minute}}
+	c := &lookupClient{base: "http://" + gw.Addr(), key: secret, http: &http.Client{Transport: transport, Timeout: time.Minute}}
 	if c.body, err = c.lookupBody(ctx, sources); err != nil {
 		return res, err
 	}
@@ -209,36 +199,6 @@ func RunLookup(ctx context.Context, o LookupOptions) (LookupResult, error) {
 	res.P50, res.P99, res.Max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
 	res.OverheadP50, res.OverheadP99 = res.P50-res.Slowest, res.P99-res.Slowest
 	return res, nil
-}
-
-// openBenchStore opens a migrated store: an SQLite file in DataDir, or a
-// fresh PostgreSQL database, dropped by the returned function.
-func openBenchStore(ctx context.Context, o LookupOptions) (*store.Store, func(), error) {
-	dsn, drop := filepath.Join(o.DataDir, "lookup.db"), func(context.Context) error { return nil }
-	if o.Driver == "postgres" {
-		var err error
-		if dsn, drop, err = store.CreateTempDatabase(ctx, o.DSN, "relais_bench"); err != nil {
-			return nil, nil, err
-		}
-	}
-	keys, err := vault.ParseKeys(vault.GenerateKeySpec("bench"), "")
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := store.Open(ctx, store.Options{Driver: o.Driver, DSN: dsn, MaxConns: 40, Keyring: keys, Logger: o.Logger})
-	if err != nil {
-		_ = drop(context.WithoutCancel(ctx))
-		return nil, nil, err
-	}
-	closeStore := func() {
-		st.Close()
-		_ = drop(context.WithoutCancel(ctx))
-	}
-	if err := st.Migrate(ctx); err != nil {
-		closeStore()
-		return nil, nil, err
-	}
-	return st, closeStore, nil
 }
 
 // benchSource is one mock platform of a lookup run: one operation,

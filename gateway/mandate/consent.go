@@ -10,13 +10,16 @@ import (
 
 // Consent records that a citizen, signed in through FranceConnect, let a
 // tenant fetch some categories of their data from some platforms until a
-// given time. The FranceConnect access token is not part of it: it lives
-// only as long as the calls made under the consent (60 s), in memory.
+// given time. The FranceConnect access token is not part of it: the store
+// keeps it apart, sealed (relais_consent_tokens), until the token expires
+// (the purge deletes it then) or the consent is withdrawn (deleted with
+// the withdrawal), for the lookups made under the consent meanwhile.
 type Consent struct {
 	ID        string
 	TenantID  string
 	PersonRef string
-	// Categories are the data categories, e.g. "quotient_familial".
+	// Categories are the data categories (mapping.DataCategory), e.g.
+	// "household".
 	Categories []string
 	// Platforms are the connectors the data may come from, e.g.
 	// "apiparticulier".

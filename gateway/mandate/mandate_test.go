@@ -517,3 +517,140 @@ func TestPersonValidate(t *testing.T) {
 	bad.BirthPlace, bad.Sex, bad.BirthDate = "", "x", "2027-01-01"
 	wantFields(t, bad.Validate(now), "birth_date", "sex", "birth_place")
 }
+
+// countingStore counts the mandate reads and journal writes.
+type countingStore struct {
+	mandate.Store
+	reads, writes int
+}
+
+func (s *countingStore) Mandate(ctx context.Context, id string) (mandate.Mandate, error) {
+	s.reads++
+	return s.Store.Mandate(ctx, id)
+}
+
+func (s *countingStore) AppendMandateEvents(ctx context.Context, events []mandate.Event) error {
+	s.writes++
+	return s.Store.AppendMandateEvents(ctx, events)
+}
+
+// TestAuthorizeAll checks a batch authorisation: one read and one write,
+// the same refusals as Authorize for each démarche, one use_autorisation
+// entry per distinct démarche in order, in the journal's hash chain.
+func TestAuthorizeAll(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	ctx := context.Background()
+	cs := &countingStore{Store: f.store}
+	svc, err := mandate.NewService(cs, mandate.Config{PersonKey: personKey, Now: f.clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := f.svc.Create(ctx, f.a, inPerson(zoe(), 1, mandate.Social, mandate.Logement))
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked, _ := f.svc.Create(ctx, f.a, inPerson(zoe(), 31, mandate.Social))
+	if _, err := f.svc.Revoke(ctx, f.a, revoked.ID); err != nil {
+		t.Fatal(err)
+	}
+	sms := inPerson(andre(), 31, mandate.Travail)
+	sms.Consent, sms.AttestationSHA256, sms.Phone = mandate.RemoteSMS, "", "+33612345678"
+	draft, err := f.svc.Create(ctx, f.a, sms)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	all := []mandate.Demarche{mandate.Social, mandate.Sante, mandate.Logement, mandate.Social}
+	for _, tc := range []struct {
+		name   string
+		id     string
+		caller mandate.Caller
+		at     time.Time
+		// codes are the decisions' refusal codes, "" for granted, for
+		// Social, Sante and Logement (the repeated Social is decided once).
+		codes []string
+	}{
+		{"covered and not", m.ID, f.a, f.clock.Now(), []string{"", mandate.CodeDemarcheNotCovered, ""}},
+		{"other organisation", m.ID, f.b, f.clock.Now(), []string{mandate.CodeOtherOrganisation, mandate.CodeOtherOrganisation, mandate.CodeOtherOrganisation}},
+		{"expired", m.ID, f.a, m.ExpiresAt, []string{mandate.CodeExpired, mandate.CodeExpired, mandate.CodeExpired}},
+		{"revoked", revoked.ID, f.a, f.clock.Now(), []string{mandate.CodeRevoked, mandate.CodeRevoked, mandate.CodeRevoked}},
+		{"draft", draft.ID, f.a, f.clock.Now(), []string{mandate.CodeNotActive, mandate.CodeNotActive, mandate.CodeNotActive}},
+	} {
+		cs.reads, cs.writes = 0, 0
+		decs, err := svc.AuthorizeAll(ctx, tc.id, tc.caller, all, tc.at)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if cs.reads != 1 || cs.writes != 1 {
+			t.Fatalf("%s: %d reads and %d writes, want 1 and 1", tc.name, cs.reads, cs.writes)
+		}
+		if len(decs) != len(tc.codes) {
+			t.Fatalf("%s: %d decisions, want %d", tc.name, len(decs), len(tc.codes))
+		}
+		for i, d := range decs {
+			if d.Demarche != all[i] {
+				t.Fatalf("%s: decision %d is about %s, want %s", tc.name, i, d.Demarche, all[i])
+			}
+			// The same answer as Authorize one by one.
+			use, aerr := f.svc.Authorize(ctx, tc.id, tc.caller, d.Demarche, tc.at)
+			if tc.codes[i] == "" {
+				if d.Err != nil || aerr != nil || d.Use != use || d.Use.Demarche != d.Demarche || d.Use.PersonRef != m.PersonRef {
+					t.Fatalf("%s: %s granted %+v %v, Authorize %+v %v", tc.name, d.Demarche, d.Use, d.Err, use, aerr)
+				}
+				continue
+			}
+			re, ok := errors.AsType[*mandate.RefusedError](d.Err)
+			are, aok := errors.AsType[*mandate.RefusedError](aerr)
+			if !ok || re.Code != tc.codes[i] || re.Demarche != d.Demarche || re.MandateID != tc.id || !aok || *are != *re {
+				t.Fatalf("%s: %s refused %v, want %s (Authorize: %v)", tc.name, d.Demarche, d.Err, tc.codes[i], aerr)
+			}
+		}
+	}
+	cs.reads, cs.writes = 0, 0
+	if _, err := svc.AuthorizeAll(ctx, "mdt_aaaaaaaaaaaaaaaa", f.a, all, f.clock.Now()); !errors.Is(err, mandate.ErrNotFound) || cs.writes != 0 {
+		t.Fatalf("unknown mandate: %v, %d writes", err, cs.writes)
+	}
+
+	// Zoé's journal for tenant a, after her two mandates' creation: each
+	// batch's three entries, then Authorize's three, in démarche order.
+	evs, err := f.svc.Journal(ctx, f.a.TenantID, m.PersonRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range evs[6:] {
+		got = append(got, e.MandateID[:4]+":"+string(e.Demarches[0])+":"+e.Outcome+":"+reason(e.Detail))
+	}
+	batch := func(id string, codes ...string) []string {
+		var out []string
+		for i, d := range all[:3] {
+			out = append(out, id[:4]+":"+string(d)+":"+map[bool]string{true: "ok", false: "refused"}[codes[i] == ""]+":"+codes[i])
+		}
+		return out
+	}
+	var want []string
+	for _, b := range [][]string{
+		batch(m.ID, "", mandate.CodeDemarcheNotCovered, ""),
+		batch(m.ID, mandate.CodeOtherOrganisation, mandate.CodeOtherOrganisation, mandate.CodeOtherOrganisation),
+		batch(m.ID, mandate.CodeExpired, mandate.CodeExpired, mandate.CodeExpired),
+		batch(revoked.ID, mandate.CodeRevoked, mandate.CodeRevoked, mandate.CodeRevoked),
+	} {
+		want = append(append(want, b...), b...) // the batch, then Authorize one by one
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("journal:\n got %q\nwant %q", got, want)
+	}
+	for i, e := range evs {
+		if i > 0 && e.Seq <= evs[i-1].Seq {
+			t.Fatalf("journal out of order at %d", i)
+		}
+	}
+	// Sealed into the journal's hash chain, which verifies.
+	if _, err := f.store.SealJournal(ctx, 1000); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := f.store.VerifyJournal(ctx); err != nil || n < len(evs) {
+		t.Fatalf("VerifyJournal: %d entries, %v", n, err)
+	}
+}

@@ -491,45 +491,104 @@ type Use struct {
 // use_autorisation entry, refused ones with their code. A refusal is a
 // *RefusedError; an unknown mandate is ErrNotFound.
 func (s *Service) Authorize(ctx context.Context, mandateID string, c Caller, demarche Demarche, now time.Time) (Use, error) {
+	ds, err := s.AuthorizeAll(ctx, mandateID, c, []Demarche{demarche}, now)
+	if err != nil {
+		return Use{}, err
+	}
+	return ds[0].Use, ds[0].Err
+}
+
+// Decision is the answer about one démarche of a batch authorisation.
+type Decision struct {
+	Demarche Demarche
+	// Use is the granted use; zero when refused.
+	Use Use
+	// Err is the *RefusedError of a refused démarche; nil when granted.
+	Err error
+}
+
+// AuthorizeAll is Authorize for several démarches of one mandate at once:
+// one read of the mandate and one write journaling every use, a
+// use_autorisation entry per distinct démarche in the order given, with
+// the refusals and journal entries Authorize gives one by one. It returns
+// a Decision per distinct démarche, in that order. An unknown mandate is
+// ErrNotFound, and nothing is journaled.
+func (s *Service) AuthorizeAll(ctx context.Context, mandateID string, c Caller, demarches []Demarche, now time.Time) ([]Decision, error) {
+	out, events, err := s.Decide(ctx, mandateID, c, demarches, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.JournalUses(ctx, events); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Decide checks like AuthorizeAll and journals nothing: it returns the
+// use_autorisation events that the caller must journal, with JournalUses
+// or in a transaction of its own (the profile lookups journal them with
+// their answer), before it tells anyone the outcome. A use whose event is
+// not journaled must not be reported as done.
+func (s *Service) Decide(ctx context.Context, mandateID string, c Caller, demarches []Demarche, now time.Time) ([]Decision, []Event, error) {
 	if !ValidID(mandateID) {
-		return Use{}, ErrNotFound
+		return nil, nil, ErrNotFound
 	}
 	m, err := s.store.Mandate(ctx, mandateID)
 	if err != nil {
-		return Use{}, fmt.Errorf("reading mandate: %w", err)
+		return nil, nil, fmt.Errorf("reading mandate: %w", err)
 	}
-	var code string
-	switch st := m.StatusAt(now); {
-	case m.TenantID != c.TenantID:
-		code = CodeOtherOrganisation
-	case st == StatusRevoked:
-		code = CodeRevoked
-	case st == StatusExpired:
-		code = CodeExpired
-	case st != StatusActive:
-		code = CodeNotActive
-	case !m.Covers(demarche):
-		code = CodeDemarcheNotCovered
-	}
-	ev := s.event(c, m, ActionUseAutorisation, OutcomeOK, "", demarche)
-	ev.At = now.UTC()
-	if code != "" {
-		ev.Outcome, ev.Detail = OutcomeRefused, "reason="+code
-		if code == CodeOtherOrganisation {
-			// Journaled for the mandate's organisation, naming the caller.
-			ev.Detail += " caller_tenant=" + c.TenantID
+	var (
+		out    = make([]Decision, 0, len(demarches))
+		events = make([]Event, 0, len(demarches))
+		st     = m.StatusAt(now)
+	)
+	for _, d := range demarches {
+		if slices.ContainsFunc(out, func(dec Decision) bool { return dec.Demarche == d }) {
+			continue
 		}
+		var code string
+		switch {
+		case m.TenantID != c.TenantID:
+			code = CodeOtherOrganisation
+		case st == StatusRevoked:
+			code = CodeRevoked
+		case st == StatusExpired:
+			code = CodeExpired
+		case st != StatusActive:
+			code = CodeNotActive
+		case !m.Covers(d):
+			code = CodeDemarcheNotCovered
+		}
+		ev := s.event(c, m, ActionUseAutorisation, OutcomeOK, "", d)
+		ev.At = now.UTC()
+		dec := Decision{Demarche: d}
+		if code != "" {
+			ev.Outcome, ev.Detail = OutcomeRefused, "reason="+code
+			if code == CodeOtherOrganisation {
+				// Journaled for the mandate's organisation, naming the caller.
+				ev.Detail += " caller_tenant=" + c.TenantID
+			}
+			dec.Err = refused(code, m, d)
+		} else {
+			dec.Use = Use{
+				MandateID: m.ID, PersonRef: m.PersonRef, Person: m.Person, Professional: m.Professional,
+				Demarche: d, At: now.UTC(), ExpiresAt: m.ExpiresAt,
+			}
+		}
+		out, events = append(out, dec), append(events, ev)
 	}
-	if err := s.store.AppendMandateEvents(ctx, []Event{ev}); err != nil {
-		return Use{}, fmt.Errorf("journaling mandate use: %w", err)
+	return out, events, nil
+}
+
+// JournalUses journals the events Decide returned, in one transaction.
+func (s *Service) JournalUses(ctx context.Context, events []Event) error {
+	if len(events) == 0 {
+		return nil
 	}
-	if code != "" {
-		return Use{}, refused(code, m, demarche)
+	if err := s.store.AppendMandateEvents(ctx, events); err != nil {
+		return fmt.Errorf("journaling mandate use: %w", err)
 	}
-	return Use{
-		MandateID: m.ID, PersonRef: m.PersonRef, Person: m.Person, Professional: m.Professional,
-		Demarche: demarche, At: now.UTC(), ExpiresAt: m.ExpiresAt,
-	}, nil
+	return nil
 }
 
 // AttestationSHA256 is the hex SHA-256 of an attestation document, as

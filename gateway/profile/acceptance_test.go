@@ -136,7 +136,9 @@ func TestPartialAnswerOnRealConnectors(t *testing.T) {
 
 // BenchmarkPartialAnswer measures a lookup whose France Travail breaker is
 // open against the CAF alone: what the open breaker costs (the acceptance
-// criterion: under 100 ms plus the CAF's latency).
+// criterion: under 100 ms plus the CAF's latency). Both are paced by the
+// API Particulier connector's rate limit (18 requests a second per token):
+// run it with a small -benchtime, such as 36x.
 func BenchmarkPartialAnswer(b *testing.B) {
 	rs := setupRealSources(b)
 	req := rs.sophieRequest(b)

@@ -10,13 +10,14 @@
 //	  -> validate: exactly one basis, known sources and operations, a valid
 //	     canonical identity (RequestError, with stable codes, otherwise)
 //	  -> the basis, per operation:
-//	     a mandate: mandate.Service.Authorize once per démarche the
-//	       operations need, concurrently (it journals each use), each
-//	       source waiting for its own démarches only; the identity must
-//	       be the mandate's person (the same person reference);
+//	     a mandate: mandate.Service.Decide checks every démarche the
+//	       operations need in one read; the identity must be the
+//	       mandate's person (the same person reference); the use events
+//	       are journaled in one write before any platform is called, so
+//	       a crash during the pull never leaves a call without its entry;
 //	     a consent: in force, given by the person asked for, listing the
-//	       source in its platforms and the operation's data category (or
-//	       the operation itself, by name) in its categories; each check is
+//	       source in its platforms and the operation's data category
+//	       (mapping.DataCategory) in its categories; each check is
 //	       journaled (consent.use), hash-chained and indexed by consent;
 //	       its FranceConnect access token, while alive, goes to the
 //	       operations that can use it (PullQuery.AccessToken)
@@ -28,9 +29,11 @@
 //	  -> each returned identity is compared with the one asked
 //	     (mapping.MatchIdentity): a mismatch is flagged on the source and
 //	     on every value it returned, never merged
-//	  -> the answer is sealed and stored with one journal entry per source
-//	     (profile.pull: the outcome, the basis, the person reference, each
-//	     operation's status; never a value), in one transaction
+//	  -> the answer is sealed and stored with one journal entry per
+//	     source (profile.pull: the outcome, the basis, the person
+//	     reference, each operation's status; never a value), in one
+//	     transaction, shared with concurrent lookups' (the store's group
+//	     commit). If it cannot be stored, the lookup fails.
 //
 // After Config.TTL the prefill is gone: GET answers ErrExpired (410) while
 // a tombstone without data remains (Config.GoneFor), then ErrNotFound

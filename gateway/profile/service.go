@@ -1,7 +1,6 @@
 package profile
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base32"
@@ -127,10 +126,13 @@ type Store interface {
 	AppendAccesses(ctx context.Context, accesses []Access) error
 }
 
-// Authorizer checks a mandate before each use and journals it:
-// *mandate.Service.
+// Authorizer checks a mandate's démarches before their use:
+// *mandate.Service. Decide reads the mandate once and returns the use
+// events without journaling them; the lookup journals them with
+// JournalUses, in one write, before it calls any platform.
 type Authorizer interface {
-	Authorize(ctx context.Context, mandateID string, c mandate.Caller, d mandate.Demarche, now time.Time) (mandate.Use, error)
+	Decide(ctx context.Context, mandateID string, c mandate.Caller, ds []mandate.Demarche, now time.Time) ([]mandate.Decision, []mandate.Event, error)
+	JournalUses(ctx context.Context, events []mandate.Event) error
 }
 
 var _ Authorizer = (*mandate.Service)(nil)
@@ -155,6 +157,8 @@ type Deps struct {
 	Logger *slog.Logger
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
+	// Metrics records lookups and their sources. Default: none.
+	Metrics *Metrics
 }
 
 // Service runs lookups and serves their prefills.
@@ -168,6 +172,7 @@ type Service struct {
 	recipient func(context.Context, string) (string, error)
 	logger    *slog.Logger
 	now       func() time.Time
+	metrics   *Metrics
 }
 
 // NewService validates cfg (after WithDefaults) and deps.
@@ -193,7 +198,7 @@ func NewService(cfg Config, deps Deps) (*Service, error) {
 	s := &Service{
 		cfg: cfg, pullers: map[string]connectors.Puller{}, ops: map[string][]connectors.PullOperation{},
 		store: deps.Store, mandates: deps.Mandates, personKey: slices.Clone(deps.PersonKey),
-		recipient: deps.Recipient, logger: deps.Logger, now: deps.Now,
+		recipient: deps.Recipient, logger: deps.Logger, now: deps.Now, metrics: deps.Metrics,
 	}
 	for _, p := range deps.Pullers {
 		name := p.Name()
@@ -238,7 +243,7 @@ func (p *plan) allowed() []string {
 // sealed for the TTL and returns it. A refused or failed operation does not
 // stop the others: the answer is partial and says why. A request the
 // service will not run is a *RequestError.
-func (s *Service) Lookup(ctx context.Context, c mandate.Caller, req Request) (*Profile, error) {
+func (s *Service) Lookup(ctx context.Context, c mandate.Caller, req Request) (_ *Profile, err error) {
 	start := s.now().UTC()
 	plans, month, err := s.validate(req)
 	if err != nil {
@@ -250,27 +255,25 @@ func (s *Service) Lookup(ctx context.Context, c mandate.Caller, req Request) (*P
 	}
 	ref, refOK := s.personRef(req.Identity)
 	basis := Basis{Kind: BasisMandate, ID: req.MandateID}
-	var (
-		token  connectors.Secret
-		checks mandateChecks
-		gate   func(context.Context, *plan) (map[string]refusal, bool)
-	)
+	var token connectors.Secret
 	if req.ConsentID != "" {
 		basis = Basis{Kind: BasisConsent, ID: req.ConsentID}
 		if token, err = s.checkConsent(ctx, c, req.ConsentID, plans, ref, refOK, start); err != nil {
 			return nil, err
 		}
 	} else {
-		if checks, err = s.startMandateChecks(ctx, c, req.MandateID, plans, start); err != nil {
+		uses, err := s.checkMandate(ctx, c, req.MandateID, plans, ref, refOK, start)
+		if err != nil {
 			return nil, err
 		}
-		gate = func(ctx context.Context, p *plan) (map[string]refusal, bool) { return checks.gate(ctx, p, ref, refOK) }
+		// The uses are journaled before any platform is called: a crash
+		// during the pull must not leave a call without its entry.
+		if err := s.mandates.JournalUses(ctx, uses); err != nil {
+			return nil, fmt.Errorf("journaling mandate uses: %w", err)
+		}
 	}
 	q := connectors.PullQuery{Person: req.Identity, Recipient: recipient, Month: month, Fresh: req.Fresh}
-	pulled := s.pull(ctx, plans, q, token, gate)
-	if err := checks.wait(); err != nil {
-		return nil, err
-	}
+	pulled := s.pull(ctx, plans, q, token)
 
 	p := &Profile{
 		ID: newID("prf"), CreatedAt: start, ExpiresAt: start.Add(s.cfg.TTL), Basis: basis, PersonRef: ref,
@@ -298,7 +301,18 @@ func (s *Service) Lookup(ctx context.Context, c mandate.Caller, req Request) (*P
 	if err := s.store.SaveProfile(sctx, rec, accesses); err != nil {
 		return nil, fmt.Errorf("saving profile: %w", err)
 	}
+	s.metrics.observe(p, pulled, s.now().Sub(start))
 	return p, nil
+}
+
+// Statuses are the sources' statuses (breaker, rate limit), by name.
+func (s *Service) Statuses() []connectors.Status {
+	out := make([]connectors.Status, 0, len(s.pullers))
+	for _, p := range s.pullers {
+		out = append(out, p.Status())
+	}
+	slices.SortFunc(out, func(a, b connectors.Status) int { return strings.Compare(a.Name, b.Name) })
+	return out
 }
 
 // Get returns a tenant's stored prefill, as JSON, and journals the read:
@@ -452,83 +466,46 @@ func BasisPerson(p mapping.Person) (mandate.Person, bool) {
 
 // ---- Bases ----------------------------------------------------------------
 
-// authorization is the check of one démarche against the mandate: run
-// once, awaited by every source that needs it.
-type authorization struct {
-	done chan struct{}
-	use  mandate.Use
-	err  error
-}
-
-// mandateChecks are a lookup's authorizations, one per démarche.
-type mandateChecks map[mandate.Demarche]*authorization
-
-// startMandateChecks authorizes, concurrently and once each, the démarches
-// the operations need, through the mandate service, which journals every
-// use. Each source waits for its own démarches only (gate), so that the
-// checks of one do not hold up the pulls of another.
-func (s *Service) startMandateChecks(ctx context.Context, c mandate.Caller, id string, plans []*plan, now time.Time) (mandateChecks, error) {
+// checkMandate checks, in one read, every démarche the operations need
+// against the mandate (mandate.Service.Decide), and refuses the operations
+// of the démarches the mandate refuses, or all of them when the identity
+// is not the mandate's person. It returns the use events to journal.
+func (s *Service) checkMandate(ctx context.Context, c mandate.Caller, id string, plans []*plan, ref string, refOK bool, now time.Time) ([]mandate.Event, error) {
 	if s.mandates == nil || !mandate.ValidID(id) {
 		return nil, basisNotFound("mandate_id")
 	}
-	checks := mandateChecks{}
+	var ds []mandate.Demarche
 	for _, p := range plans {
 		for _, op := range p.ops {
-			if _, ok := checks[op.Demarche]; ok {
-				continue
+			if !slices.Contains(ds, op.Demarche) {
+				ds = append(ds, op.Demarche)
 			}
-			a := &authorization{done: make(chan struct{})}
-			checks[op.Demarche] = a
-			go func() {
-				defer close(a.done)
-				a.use, a.err = s.mandates.Authorize(ctx, id, c, op.Demarche, now)
-			}()
 		}
 	}
-	return checks, nil
-}
-
-// gate waits for the checks of p's démarches and returns the operations
-// they refuse: a démarche the mandate refuses, or any when the identity is
-// not the mandate's person (or the check failed: the lookup then fails
-// whole). False when ctx ended first.
-func (m mandateChecks) gate(ctx context.Context, p *plan, ref string, refOK bool) (map[string]refusal, bool) {
-	refused := map[string]refusal{}
-	for _, op := range p.ops {
-		a := m[op.Demarche]
-		select {
-		case <-a.done:
-		case <-ctx.Done():
-			return nil, false
-		}
-		re, isRefusal := errors.AsType[*mandate.RefusedError](a.err)
-		switch {
-		case isRefusal:
-			refused[op.Name] = refusal{re.Code, mandateRefusalDetail(re.Code)}
-		case a.err != nil:
-			refused[op.Name] = refusal{ReasonSourceFailed, "The mandate could not be checked."}
-		case !refOK || a.use.PersonRef != ref:
-			refused[op.Name] = refusal{ReasonIdentityNotCovered, "The identity asked for is not the person the mandate was given for."}
+	decisions, uses, err := s.mandates.Decide(ctx, id, c, ds, now)
+	if errors.Is(err, mandate.ErrNotFound) {
+		return nil, basisNotFound("mandate_id")
+	} else if err != nil {
+		return nil, fmt.Errorf("authorizing mandate use: %w", err)
+	}
+	for _, p := range plans {
+		for _, op := range p.ops {
+			i := slices.IndexFunc(decisions, func(d mandate.Decision) bool { return d.Demarche == op.Demarche })
+			if i < 0 {
+				return nil, fmt.Errorf("authorizing mandate use: no decision about démarche %s", op.Demarche)
+			}
+			re, isRefusal := errors.AsType[*mandate.RefusedError](decisions[i].Err)
+			switch {
+			case isRefusal:
+				p.refuse(op.Name, re.Code, mandateRefusalDetail(re.Code))
+			case decisions[i].Err != nil:
+				return nil, fmt.Errorf("authorizing mandate use: %w", decisions[i].Err)
+			case !refOK || decisions[i].Use.PersonRef != ref:
+				p.refuse(op.Name, ReasonIdentityNotCovered, "The identity asked for is not the person the mandate was given for.")
+			}
 		}
 	}
-	return refused, true
-}
-
-// wait waits for every check and returns the lookup's failure, if one
-// failed other than by refusing: an unknown mandate, a store error.
-func (m mandateChecks) wait() error {
-	var first error
-	for _, a := range m {
-		<-a.done
-		if _, isRefusal := errors.AsType[*mandate.RefusedError](a.err); a.err == nil || isRefusal {
-			continue
-		}
-		if errors.Is(a.err, mandate.ErrNotFound) {
-			return basisNotFound("mandate_id")
-		}
-		first = cmp.Or(first, fmt.Errorf("authorizing mandate use: %w", a.err))
-	}
-	return first
+	return uses, nil
 }
 
 func mandateRefusalDetail(code string) string {
@@ -549,7 +526,7 @@ func mandateRefusalDetail(code string) string {
 
 // checkConsent checks every operation against the consent: in force, given
 // by the person asked for, covering the source and the operation's data
-// category (or the operation itself, by name). Each check is journaled. It
+// category. Each check is journaled. It
 // returns the consent's FranceConnect token when one is alive and an
 // allowed operation can use it.
 func (s *Service) checkConsent(ctx context.Context, c mandate.Caller, id string, plans []*plan, ref string, refOK bool, now time.Time) (connectors.Secret, error) {
@@ -576,7 +553,7 @@ func (s *Service) checkConsent(ctx context.Context, c mandate.Caller, id string,
 				reason, detail = ReasonIdentityNotCovered, "The identity asked for is not the person who gave the consent."
 			case !slices.Contains(cons.Platforms, p.name):
 				reason, detail = ReasonConsentPlatform, "The consent does not cover this source."
-			case !slices.Contains(cons.Categories, string(op.Category)) && !slices.Contains(cons.Categories, op.Name):
+			case !slices.Contains(cons.Categories, string(op.Category)):
 				reason, detail = ReasonConsentCategory, "The consent does not cover this operation's data category."
 			}
 			use := ConsentUse{
@@ -610,23 +587,18 @@ func (s *Service) checkConsent(ctx context.Context, c mandate.Caller, id string,
 // pulled is what one source answered.
 type pulled struct {
 	// ran: the source was started; done: it answered in time.
-	ran  bool
-	done bool
-	// refused are the operations its gate refused.
-	refused map[string]refusal
-	items   []connectors.PullItem
-	err     error
-	took    time.Duration
+	ran   bool
+	done  bool
+	items []connectors.PullItem
+	err   error
+	took  time.Duration
 }
 
 // pull runs every source with operations left in parallel, under one
-// deadline. A source first passes its gate, when there is one (the mandate
-// checks of its démarches), then pulls what the gate left. A source still
-// waiting or running at the deadline is left to finish on its own (its
-// context is cancelled: pullers honour it) and counts as timed out.
-func (s *Service) pull(ctx context.Context, plans []*plan, base connectors.PullQuery, token connectors.Secret,
-	gate func(context.Context, *plan) (map[string]refusal, bool),
-) []pulled {
+// deadline. A source still running at the deadline is left to finish on
+// its own (its context is cancelled: pullers honour it) and counts as
+// timed out.
+func (s *Service) pull(ctx context.Context, plans []*plan, base connectors.PullQuery, token connectors.Secret) []pulled {
 	out := make([]pulled, len(plans))
 	dctx, cancel := context.WithTimeout(ctx, s.cfg.Deadline)
 	defer cancel()
@@ -637,36 +609,22 @@ func (s *Service) pull(ctx context.Context, plans []*plan, base connectors.PullQ
 	answers := make(chan answer, len(plans))
 	waiting := 0
 	for i, p := range plans {
-		if len(p.allowed()) == 0 {
+		ops := p.allowed()
+		if len(ops) == 0 {
 			continue
 		}
 		out[i].ran = true
 		waiting++
 		go func() {
 			got := pulled{ran: true, done: true}
-			if gate != nil {
-				var ok bool
-				if got.refused, ok = gate(dctx, p); !ok {
-					answers <- answer{i, pulled{ran: true}}
-					return
-				}
+			q := base
+			q.Operations = ops
+			if p.franceConnect {
+				q.AccessToken = token
 			}
-			var ops []string
-			for _, name := range p.allowed() {
-				if _, no := got.refused[name]; !no {
-					ops = append(ops, name)
-				}
-			}
-			if len(ops) > 0 {
-				q := base
-				q.Operations = ops
-				if p.franceConnect {
-					q.AccessToken = token
-				}
-				start := s.now()
-				got.items, got.err = s.safePull(dctx, p.puller, &q)
-				got.took = s.now().Sub(start)
-			}
+			start := s.now()
+			got.items, got.err = s.safePull(dctx, p.puller, &q)
+			got.took = s.now().Sub(start)
 			answers <- answer{i, got}
 		}()
 	}
@@ -708,11 +666,7 @@ func (s *Service) sourceResult(p *plan, got pulled, asked mapping.Person, d *Dat
 	var checks []mapping.IdentityMatch
 	for _, op := range p.ops {
 		or := OperationResult{Name: op.Name}
-		r, no := p.refused[op.Name]
-		if !no {
-			r, no = got.refused[op.Name]
-		}
-		if no {
+		if r, no := p.refused[op.Name]; no {
 			or.Status, or.Reason, or.Detail = connectors.OutcomeRefused, r.reason, r.detail
 			sr.Operations = append(sr.Operations, or)
 			continue

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/gateway/mandate"
 	"github.com/relais-dev/relais/gateway/profile"
@@ -247,8 +250,9 @@ func TestConsentChecks(t *testing.T) {
 				"francetravail:ok[france_travail_statut:ok,france_travail_indemnites:ok]",
 		},
 		{
-			name: "operation by name", categories: []string{"quotient_familial"}, platforms: []string{"apiparticulier", "francetravail"},
-			want: "apiparticulier:ok[quotient_familial:ok,revenu_solidarite_active:refused(consent_category_not_covered)] " +
+			// An operation's name is not a data category: it covers nothing.
+			name: "operation name as category", categories: []string{"quotient_familial", "france_travail_statut"}, platforms: []string{"apiparticulier", "francetravail"},
+			want: "apiparticulier:refused[quotient_familial:refused(consent_category_not_covered),revenu_solidarite_active:refused(consent_category_not_covered)] " +
 				"francetravail:refused[france_travail_statut:refused(consent_category_not_covered),france_travail_indemnites:refused(consent_category_not_covered)]",
 		},
 		{
@@ -569,5 +573,111 @@ func TestSourceFailures(t *testing.T) {
 	}
 	if len(p.Data.Benefits) != 1 {
 		t.Fatalf("the CAF's data is missing: %+v", p.Data)
+	}
+}
+
+// failingSave is a store whose prefills cannot be saved.
+type failingSave struct{ profile.Store }
+
+var errSaveFailed = errors.New("disk full")
+
+func (failingSave) SaveProfile(context.Context, profile.Record, []profile.Access) error {
+	return errSaveFailed
+}
+
+// TestMandateUsesJournaled: a lookup under a mandate reads the mandate
+// once and journals one use per démarche before calling any platform,
+// then its pulls with its answer; when the answer cannot be stored, the
+// uses stay journaled and the lookup fails.
+func TestMandateUsesJournaled(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		failing bool
+	}{{"saved", false}, {"save fails", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t)
+			mid := f.mandate(t, f.a, mandatePerson(), mandate.Famille, mandate.Social, mandate.Travail)
+			svc := f.svc
+			if tc.failing {
+				var err error
+				svc, err = profile.NewService(profile.Config{}, profile.Deps{
+					Pullers: []connectors.Puller{f.cafP, f.ftP}, Store: failingSave{f.st}, Mandates: f.mandates,
+					PersonKey: testPersonKey, Now: f.clock.Now,
+					Recipient: func(context.Context, string) (string, error) { return tenantSIRET, nil },
+				})
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := svc.Lookup(context.Background(), f.a, profile.Request{Identity: identity(), MandateID: mid, Sources: both()})
+			if tc.failing != errors.Is(err, errSaveFailed) {
+				t.Fatalf("Lookup: %v", err)
+			}
+			j := f.journal(t, f.a.TenantID)
+			var got []string
+			for _, e := range j {
+				if e.Operation == mandate.ActionUseAutorisation || e.Operation == profile.OpPull {
+					got = append(got, e.Operation+":"+strings.Join(e.Categories, ",")+":"+e.Destination)
+				}
+			}
+			want := []string{"use_autorisation:famille:", "use_autorisation:social:", "use_autorisation:travail:"}
+			if !tc.failing {
+				want = append(want, "profile.pull:benefit:apiparticulier", "profile.pull:employment:francetravail")
+			}
+			if strings.Join(got, " ") != strings.Join(want, " ") {
+				t.Fatalf("journal:\n got %q\nwant %q", got, want)
+			}
+			for _, e := range entries(j, mandate.ActionUseAutorisation) {
+				if e.Outcome != mandate.OutcomeOK || !strings.Contains(e.Detail, "mandate="+mid) {
+					t.Fatalf("use: %+v", e)
+				}
+			}
+		})
+	}
+}
+
+// TestMetricsAndStatuses: each lookup counts its sources by status and
+// its duration; the sources' statuses are listed by name.
+func TestMetricsAndStatuses(t *testing.T) {
+	t.Parallel()
+	f := setup(t)
+	reg := prometheus.NewRegistry()
+	svc, err := profile.NewService(profile.Config{}, profile.Deps{
+		Pullers: []connectors.Puller{f.ftP, f.cafP}, Store: f.st, Mandates: f.mandates, PersonKey: testPersonKey, Now: f.clock.Now,
+		Recipient: func(context.Context, string) (string, error) { return tenantSIRET, nil }, Metrics: profile.NewMetrics(reg),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mid := f.mandate(t, f.a, mandatePerson(), mandate.Famille, mandate.Social) // not Travail: France Travail refused
+	if _, err := svc.Lookup(context.Background(), f.a, profile.Request{Identity: identity(), MandateID: mid, Sources: both()}); err != nil {
+		t.Fatal(err)
+	}
+	want := `
+# HELP relais_profile_lookups_total Profile lookups answered, complete (every source ok) or partial.
+# TYPE relais_profile_lookups_total counter
+relais_profile_lookups_total{result="partial"} 1
+# HELP relais_profile_source_results_total Sources of profile lookups by status: ok, not_found, unavailable, rate_limited, timeout, refused or error.
+# TYPE relais_profile_source_results_total counter
+relais_profile_source_results_total{source="apiparticulier",status="ok"} 1
+relais_profile_source_results_total{source="francetravail",status="refused"} 1
+`
+	if err := testutil.GatherAndCompare(reg, strings.NewReader(want), "relais_profile_lookups_total", "relais_profile_source_results_total"); err != nil {
+		t.Fatal(err)
+	}
+	if n := testutil.CollectAndCount(reg, "relais_profile_lookup_duration_seconds"); n != 1 {
+		t.Fatalf("lookup duration: %d series", n)
+	}
+	var names []string
+	for _, st := range svc.Statuses() {
+		if st.Breaker != "closed" {
+			t.Fatalf("status: %+v", st)
+		}
+		names = append(names, st.Name)
+	}
+	if strings.Join(names, ",") != "apiparticulier,francetravail" {
+		t.Fatalf("statuses: %v", names)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"time"
 
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/mapping"
@@ -40,6 +41,12 @@ type Config struct {
 	// Limits bound the reading of CSV files; zero fields take
 	// activitycsv's defaults (1,000 problems listed, ...).
 	Limits activitycsv.Limits `yaml:"limits"`
+	// PurgeInterval is how often the staged rows of uploads that no
+	// version took (interrupted uploads) are deleted. Default 1h.
+	PurgeInterval time.Duration `yaml:"purge_interval"`
+	// PurgeAfter is how old such staged rows must be to be deleted: longer
+	// than the longest upload. Default 24h.
+	PurgeAfter time.Duration `yaml:"purge_after"`
 }
 
 // Route sends one output of the reports to one destination.
@@ -60,6 +67,18 @@ type Establishment struct {
 	Category string `yaml:"category"`
 	// Creche marks a crèche (EAJE) funded by the PSU. Default false.
 	Creche bool `yaml:"creche"`
+	// SIRET is the establishment's SIRET, which its PSU declarations
+	// carry. Required for a crèche.
+	SIRET string `yaml:"siret"`
+	// Name is the establishment's name, sent in the TDDUI bundles'
+	// Organization. Default: none.
+	Name string `yaml:"name"`
+	// Capacity is its number of places, for the occupancy rate. Default 0:
+	// unknown, no occupancy rate.
+	Capacity int `yaml:"capacity"`
+	// CAFWithoutFINESS says the CAF knows the crèche by its SIRET only:
+	// its PSU declarations carry no FINESS. Default false.
+	CAFWithoutFINESS bool `yaml:"caf_without_finess"`
 }
 
 // WithDefaults returns c with zero fields set to their defaults.
@@ -77,6 +96,12 @@ func (c Config) WithDefaults() Config {
 		c.MaxUploadBytes = 2 << 30
 	}
 	c.Limits = c.Limits.WithDefaults()
+	if c.PurgeInterval <= 0 {
+		c.PurgeInterval = time.Hour
+	}
+	if c.PurgeAfter <= 0 {
+		c.PurgeAfter = 24 * time.Hour
+	}
 	return c
 }
 
@@ -89,6 +114,12 @@ func (c Config) Validate() error {
 	}
 	if !monthDayPattern.MatchString(c.IndicatorsDue) {
 		return errors.New("reports.indicators_due: must be MM-DD")
+	}
+	if c.PurgeInterval < time.Second {
+		return errors.New("reports.purge_interval: must be at least 1s")
+	}
+	if c.PurgeAfter < time.Hour {
+		return errors.New("reports.purge_after: must be at least 1h (longer than an upload)")
 	}
 	kinds := []connectors.ReportKind{connectors.ReportTDDUIBundle, connectors.ReportIndicators, connectors.ReportPSUDeclaration}
 	for i, r := range c.Routes {
@@ -105,14 +136,33 @@ func (c Config) Validate() error {
 		}
 	}
 	for i, e := range c.Establishments {
-		if !mapping.ValidFINESS(e.FINESS) {
+		switch {
+		case !mapping.ValidFINESS(e.FINESS):
 			return fmt.Errorf("reports.establishments[%d].finess: not a FINESS number with a valid key", i)
+		case e.SIRET != "" && !mapping.ValidSIRET(e.SIRET):
+			return fmt.Errorf("reports.establishments[%d].siret: not a SIRET with a valid key", i)
+		case e.SIRET == "" && c.creche(e.FINESS):
+			return fmt.Errorf("reports.establishments[%d].siret: required for a crèche (its PSU declarations carry it)", i)
+		case e.Capacity < 0:
+			return fmt.Errorf("reports.establishments[%d].capacity: must not be negative", i)
+		case len(e.Name) > 200:
+			return fmt.Errorf("reports.establishments[%d].name: at most 200 bytes", i)
 		}
 	}
 	if err := c.Limits.Validate(); err != nil {
 		return fmt.Errorf("reports.limits: %w", err)
 	}
 	return nil
+}
+
+// establishment returns what the configuration says of an establishment.
+func (c Config) establishment(finess string) Establishment {
+	for _, e := range c.Establishments {
+		if e.FINESS == finess {
+			return e
+		}
+	}
+	return Establishment{FINESS: finess}
 }
 
 // creche reports whether the establishment declares to the PSU.

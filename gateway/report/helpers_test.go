@@ -45,7 +45,7 @@ func (countingMapper) NewFigures(finess string, _ mapping.Period) report.Figures
 	return &countingFigures{finess: finess, counts: map[string]int{}}
 }
 
-func (countingMapper) TDDUIBundle(part *mapping.ActivityReport, chunk, chunks int) (string, []byte, error) {
+func (countingMapper) TDDUIBundle(part *mapping.ActivityReport, c report.ChunkRef) (string, []byte, error) {
 	var ids []string
 	for _, p := range part.Persons {
 		ids = append(ids, p.LocalID)
@@ -59,7 +59,7 @@ func (countingMapper) TDDUIBundle(part *mapping.ActivityReport, chunk, chunks in
 	for _, pa := range part.PresenceAbsences {
 		ids = append(ids, pa.Identifier)
 	}
-	b, err := json.Marshal(map[string]any{"chunk": chunk, "chunks": chunks, "finess": part.FINESS, "ids": ids})
+	b, err := json.Marshal(map[string]any{"chunk": c.Chunk, "chunks": c.Chunks, "finess": part.FINESS, "ids": ids})
 	return "application/fhir+json", b, err
 }
 
@@ -211,7 +211,7 @@ func setup(t testing.TB, driver string, chunkEntries int) *fixture {
 			{Output: connectors.ReportIndicators, Destination: "indicators"},
 			{Output: connectors.ReportPSUDeclaration, Destination: "cafpsu"},
 		},
-		Establishments: []report.Establishment{{FINESS: finess, Creche: true}},
+		Establishments: []report.Establishment{{FINESS: finess, Creche: true, SIRET: "21759901800017"}},
 		SpoolDir:       t.TempDir(),
 	}, report.Deps{Store: st, Mapper: countingMapper{}, Destinations: reg})
 	if err != nil {

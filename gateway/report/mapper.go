@@ -11,9 +11,19 @@ type Mapper interface {
 	// NewFigures starts the figures of one upload (indicators, PSU hours),
 	// fed row by row.
 	NewFigures(finess string, period mapping.Period) Figures
-	// TDDUIBundle builds the bundle of one chunk, chunk of chunks, from the
-	// rows of its segment (a part of the report).
-	TDDUIBundle(part *mapping.ActivityReport, chunk, chunks int) (contentType string, body []byte, err error)
+	// TDDUIBundle builds the bundle of one chunk from the rows of its
+	// segment (a part of the report).
+	TDDUIBundle(part *mapping.ActivityReport, c ChunkRef) (contentType string, body []byte, err error)
+}
+
+// ChunkRef names one TDDUI chunk of a version of a report.
+type ChunkRef struct {
+	// ReportID is the report's id, the same for every version.
+	ReportID string
+	// Version is the report's version, from 1.
+	Version int
+	// Chunk and Chunks number the chunk among the version's, from 1.
+	Chunk, Chunks int
 }
 
 // Figures accumulates what the indicator report and the PSU declaration
@@ -23,6 +33,8 @@ type Figures interface {
 	// Indicators returns the indicator report in the destination's schema,
 	// and the same indicators as the establishment's CSV.
 	Indicators() (contentType string, body, csv []byte, err error)
-	// PSU returns the PSU declaration in the destination's schema.
+	// PSU returns the PSU declaration in the destination's schema, or a
+	// nil body when the report's period is not one the PSU declares
+	// (then none is sent).
 	PSU() (contentType string, body []byte, err error)
 }

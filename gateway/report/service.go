@@ -329,6 +329,9 @@ func (s *Service) newVersion(u Upload, key string, w *segmentWriter, sum Summary
 					return store.NewReportVersion{}, fmt.Errorf("computing the PSU declaration: %w", err)
 				}
 			}
+			if psuBody == nil {
+				continue // not a period the PSU declares
+			}
 			n.Outputs = append(n.Outputs, store.NewReportOutput{
 				Destination: r.Destination, Kind: string(r.Output), Chunk: 1, Chunks: 1, ContentType: psuType, Body: psuBody,
 			})
@@ -353,7 +356,7 @@ func (s *Service) Delivery(rw *store.ReportWork) (*connectors.ReportDelivery, er
 	if err != nil {
 		return nil, err
 	}
-	d.ContentType, d.Body, err = s.mapper.TDDUIBundle(part, rw.Chunk, rw.Chunks)
+	d.ContentType, d.Body, err = s.mapper.TDDUIBundle(part, ChunkRef{ReportID: rw.ReportID, Version: rw.Version, Chunk: rw.Chunk, Chunks: rw.Chunks})
 	if err != nil {
 		return nil, fmt.Errorf("building TDDUI chunk %d: %w", rw.Chunk, err)
 	}

@@ -359,8 +359,9 @@ ORDER BY granted_at, id`, tenantID, personRef)
 	return out, r.Err()
 }
 
-// WithdrawConsent implements mandate.ConsentStore: withdrawn_at and the
-// withdraw_consent journal entry in one transaction; the consent of
+// WithdrawConsent implements mandate.ConsentStore: withdrawn_at, the
+// deletion of the consent's FranceConnect token and the withdraw_consent
+// journal entry in one transaction; the consent of
 // another tenant or person is not found; a second withdrawal changes and
 // journals nothing.
 func (s *Store) WithdrawConsent(ctx context.Context, tenantID, personRef, id string, at time.Time) (mandate.Consent, error) {
@@ -381,6 +382,11 @@ WHERE id = $1 AND tenant_id = $2 AND person_ref = $3`, id, tenantID, personRef))
 			return nil // withdrawn already
 		} else if err != nil {
 			return fmt.Errorf("withdrawing consent: %w", err)
+		}
+		// Its FranceConnect token goes with it: nothing may be pulled
+		// under a withdrawn consent.
+		if _, err := tx.exec(ctx, `DELETE FROM relais_consent_tokens WHERE consent_id = $1`, c.ID); err != nil {
+			return fmt.Errorf("deleting consent token: %w", err)
 		}
 		return appendJournal(ctx, tx, consentJournalEntry(c, mandate.ActionWithdrawConsent, *c.WithdrawnAt))
 	})

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -160,6 +161,31 @@ func testConsentTokens(t *testing.T, s *store.Store) {
 	}
 	if got, _ := s.ConsentToken(ctx, ten.ID, c.ID, at); got != "" {
 		t.Fatalf("the purged token is still read: %q", got.Reveal())
+	}
+
+	// Withdrawing a consent deletes its token at once, and only its own.
+	var kept [2]mandate.Consent
+	for i := range kept {
+		if kept[i], err = mandate.NewConsent(ten.ID, c.PersonRef, []string{"household"}, []string{"apiparticulier"}, at, time.Hour); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.CreateConsent(ctx, kept[i]); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SaveConsentToken(ctx, kept[i], fmt.Sprintf("fc-token-%d", i), at.Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.WithdrawConsent(ctx, ten.ID, c.PersonRef, kept[0].ID, at.Add(time.Minute)); err != nil {
+		t.Fatalf("WithdrawConsent: %v", err)
+	}
+	for i, want := range []string{"", "fc-token-1"} {
+		if got, err := s.ConsentToken(ctx, ten.ID, kept[i].ID, at.Add(2*time.Minute)); err != nil || got.Reveal() != want {
+			t.Fatalf("token of consent %d after the first's withdrawal: %q, %v; want %q", i, got.Reveal(), err, want)
+		}
+	}
+	if res, err := s.PurgeProfiles(ctx, at.Add(2*time.Minute), time.Hour); err != nil || res.Tokens != 0 {
+		t.Fatalf("purge after withdrawal: %+v, %v (the withdrawn consent's token should be gone already)", res, err)
 	}
 }
 

@@ -82,6 +82,7 @@ type Store struct {
 	b           backend
 	submissions *groupCommit[*pendingSubmission]
 	attempts    *groupCommit[*Attempt]
+	profiles    *groupCommit[*pendingProfile]
 	keys        *vault.Keyring
 	now         func() time.Time
 	logger      *slog.Logger
@@ -116,6 +117,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	s := &Store{b: b, keys: opts.Keyring, now: opts.Now, logger: opts.Logger}
 	s.submissions = newGroupCommit(b, (*pendingSubmission).size, s.insertSubmissions)
 	s.attempts = newGroupCommit(b, (*Attempt).size, s.writeAttempts)
+	s.profiles = newGroupCommit(b, (*pendingProfile).size, s.insertProfiles)
 	return s, nil
 }
 
@@ -124,6 +126,7 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 func (s *Store) Close() {
 	s.submissions.close()
 	s.attempts.close()
+	s.profiles.close()
 	s.b.close()
 }
 

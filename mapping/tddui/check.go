@@ -128,9 +128,13 @@ var (
 //     partOf; a Slot's one serviceType (presence or absence), status,
 //     schedule, start and end;
 //   - an absence has a reason (appointmentType);
-//   - the Bundle is self-contained: the stays' persons, the events' and
-//     slots' stays and the slots' persons are in it, and every local id
-//     carries the Organization's FINESS.
+//   - references are by business identifier: a stay's subject is a
+//     person's local id, an event's partOf and a slot's schedule a stay
+//     identifier, each matching its pattern; the resource referred to may
+//     be in the Bundle or in an earlier chunk of the report (the receiver
+//     keeps resources by business identifier and resolves them); a stay's
+//     identifier names its subject, and every local id carries the
+//     Organization's FINESS.
 func Check(body []byte) []Violation {
 	var b wBundle
 	if err := json.Unmarshal(body, &b); err != nil {
@@ -150,20 +154,10 @@ func Check(body []byte) []Violation {
 	if len(b.Entry) == 0 {
 		c.add("Bundle.entry", "required", "the Bundle has no entry")
 	}
-	patients, stays := map[string]bool{}, map[string]bool{}
 	orgFINESS := ""
 	for i := range b.Entry {
 		r := &b.Entry[i].Resource
-		switch r.ResourceType {
-		case "Patient":
-			if len(r.Identifier) > 0 {
-				patients[r.Identifier[0].Value] = true
-			}
-		case "Encounter":
-			if r.PartOf == nil && len(r.Identifier) > 0 {
-				stays[r.Identifier[0].Value] = true
-			}
-		case "Organization":
+		if r.ResourceType == "Organization" {
 			for _, id := range r.Identifier {
 				if m := reStructure.FindStringSubmatch(id.Value); m != nil && id.System == SystemStructure {
 					orgFINESS = m[1]
@@ -209,12 +203,12 @@ func Check(body []byte) []Violation {
 			}
 		case "Encounter":
 			if r.PartOf == nil {
-				c.sejour(at, r, patients, finess)
+				c.sejour(at, r, finess)
 			} else {
-				c.evenement(at, r, stays)
+				c.evenement(at, r, finess)
 			}
 		case "Slot":
-			c.slot(at, r, patients, stays, finess)
+			c.slot(at, r, finess)
 		default:
 			c.add(at+".resourceType", "value", "the receiver takes Organization, Patient, Encounter and Slot")
 		}
@@ -255,7 +249,7 @@ func refValue(r *wReference) string {
 	return r.Identifier.Value
 }
 
-func (c *checker) sejour(at string, r *wResource, patients map[string]bool, finess func(at, f string)) {
+func (c *checker) sejour(at string, r *wResource, finess func(at, f string)) {
 	c.profile(at, r.Meta, "tddui-encounter-sejour")
 	id := first(r.Identifier)
 	m := reSejour.FindStringSubmatch(id.Value)
@@ -266,13 +260,16 @@ func (c *checker) sejour(at string, r *wResource, patients map[string]bool, fine
 		finess(at+".identifier[0].value", m[2])
 	}
 	subject := refValue(r.Subject)
+	sm := reLocalID.FindStringSubmatch(subject)
 	switch {
 	case subject == "":
 		c.add(at+".subject", "required", "the stay's person is missing")
-	case !patients[subject]:
-		c.add(at+".subject", "reference", "the stay's person is not in the Bundle")
+	case sm == nil:
+		c.add(at+".subject", "pattern", "must name a person's local id matching "+reLocalID.String())
 	case m != nil && m[1] != subject:
 		c.add(at+".subject", "reference", "the stay identifier names another person")
+	default:
+		finess(at+".subject", sm[1])
 	}
 	if r.Period == nil || r.Period.Start == "" {
 		c.add(at+".period.start", "required", "the entry date is missing")
@@ -282,7 +279,21 @@ func (c *checker) sejour(at string, r *wResource, patients map[string]bool, fine
 	}
 }
 
-func (c *checker) evenement(at string, r *wResource, stays map[string]bool) {
+// stayRef checks a reference to a stay, in the Bundle or sent before.
+func (c *checker) stayRef(at string, ref *wReference, finess func(at, f string)) {
+	if ref == nil || ref.Identifier == nil || ref.Identifier.Value == "" {
+		c.add(at, "required", "the stay referred to is missing")
+		return
+	}
+	m := reSejour.FindStringSubmatch(ref.Identifier.Value)
+	if ref.Identifier.System != SystemSejour || m == nil {
+		c.add(at, "pattern", "must name a stay identifier in "+SystemSejour+" matching "+reSejour.String())
+		return
+	}
+	finess(at+".identifier.value", m[2])
+}
+
+func (c *checker) evenement(at string, r *wResource, finess func(at, f string)) {
 	c.profile(at, r.Meta, "tddui-encounter-evenement")
 	if first(r.Identifier).Value == "" {
 		c.add(at+".identifier", "required", "the event's identifier is missing")
@@ -293,24 +304,16 @@ func (c *checker) evenement(at string, r *wResource, stays map[string]bool) {
 	if r.Period == nil || r.Period.Start == "" || r.Period.End == "" {
 		c.add(at+".period", "required", "the event needs its start and end")
 	}
-	switch stay := refValue(r.PartOf); {
-	case !reSejour.MatchString(stay):
-		c.add(at+".partOf", "pattern", "must name a stay identifier matching "+reSejour.String())
-	case !stays[stay]:
-		c.add(at+".partOf", "reference", "the event's stay is not in the Bundle")
-	}
+	c.stayRef(at+".partOf", r.PartOf, finess)
 }
 
-func (c *checker) slot(at string, r *wResource, patients, stays map[string]bool, finess func(at, f string)) {
+func (c *checker) slot(at string, r *wResource, finess func(at, f string)) {
 	c.profile(at, r.Meta, "tddui-slot-presence-absence")
 	id := first(r.Identifier)
 	m := rePA.FindStringSubmatch(id.Value)
 	switch {
 	case id.System != SystemPresenceAbsence || m == nil:
 		c.add(at+".identifier[0]", "pattern", "must be in "+SystemPresenceAbsence+" and match "+rePA.String())
-	case !patients[m[1]]:
-		finess(at+".identifier[0].value", m[2])
-		c.add(at+".identifier[0].value", "reference", "the person of the presence or absence is not in the Bundle")
 	default:
 		finess(at+".identifier[0].value", m[2])
 	}
@@ -326,12 +329,7 @@ func (c *checker) slot(at string, r *wResource, patients, stays map[string]bool,
 	if !slices.Contains(slotStatuses, r.Status) {
 		c.add(at+".status", "required", "the Slot's status is missing or unknown")
 	}
-	switch stay := refValue(r.Schedule); {
-	case stay == "":
-		c.add(at+".schedule", "required", "the Slot's schedule is missing")
-	case !stays[stay]:
-		c.add(at+".schedule", "reference", "the stay of the presence or absence is not in the Bundle")
-	}
+	c.stayRef(at+".schedule", r.Schedule, finess)
 	if r.Start == "" || r.End == "" {
 		c.add(at, "required", "the Slot needs its start and end")
 	}

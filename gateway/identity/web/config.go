@@ -2,7 +2,10 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"time"
+
+	"github.com/relais-dev/relais/mapping"
 )
 
 // Defaults of Config.
@@ -25,8 +28,10 @@ type Config struct {
 	// ConsentTTL is how long a consent given at a FranceConnect login lasts.
 	// Default: 24h.
 	ConsentTTL time.Duration
-	// ConsentCategories are the data categories a FranceConnect login
-	// consents to. Default: quotient_familial.
+	// ConsentCategories are the data categories (mapping.DataCategory) a
+	// FranceConnect login consents to; a lookup under the consent runs the
+	// operations of these categories only. Default: household (the
+	// quotient familial and the allocataires).
 	ConsentCategories []string
 	// ConsentPlatforms are the platforms the data may come from. Default:
 	// apiparticulier.
@@ -51,7 +56,7 @@ func (c Config) WithDefaults() Config {
 		c.ConsentTTL = DefaultConsentTTL
 	}
 	if len(c.ConsentCategories) == 0 {
-		c.ConsentCategories = []string{"quotient_familial"}
+		c.ConsentCategories = []string{string(mapping.DataHousehold)}
 	}
 	if len(c.ConsentPlatforms) == 0 {
 		c.ConsentPlatforms = []string{"apiparticulier"}
@@ -72,6 +77,11 @@ func (c Config) Validate() error {
 	}
 	if _, ok := LocalPath(c.DefaultReturnTo); !ok {
 		return errors.New("default_return_to: must be a local path")
+	}
+	for i, cat := range c.ConsentCategories {
+		if _, known := categoryLabels[cat]; !known {
+			return fmt.Errorf("consent_categories[%d]: %q is not a data category (household, benefit, employment, ...)", i, cat)
+		}
 	}
 	return nil
 }

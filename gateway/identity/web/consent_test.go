@@ -69,7 +69,7 @@ func TestConsentWithdrawal(t *testing.T) {
 		if e.Operation == mandate.ActionWithdrawConsent {
 			journaled++
 			if e.APIKeyID != mandate.ActorPerson || !strings.Contains(e.Detail, "consent="+c.ID) || !strings.Contains(e.Detail, "person="+ref) ||
-				strings.Join(e.Categories, ",") != "quotient_familial" {
+				strings.Join(e.Categories, ",") != "household" {
 				t.Errorf("withdrawal journaled as %+v", e)
 			}
 		}

@@ -66,9 +66,9 @@ func TestFranceConnectLoginRecordsConsentAndSession(t *testing.T) {
 		t.Fatalf("recorded %d consents, want 1", len(got))
 	}
 	c := got[0]
-	if c.PersonRef != want || c.TenantID != b.demo || strings.Join(c.Categories, ",") != "quotient_familial" ||
+	if c.PersonRef != want || c.TenantID != b.demo || strings.Join(c.Categories, ",") != "household" ||
 		strings.Join(c.Platforms, ",") != "apiparticulier" || c.ExpiresAt.Sub(c.GrantedAt) != web24h {
-		t.Errorf("consent = %+v, want person %s, tenant %s, quotient_familial at apiparticulier for 24h", c, want, b.demo)
+		t.Errorf("consent = %+v, want person %s, tenant %s, household at apiparticulier for 24h", c, want, b.demo)
 	}
 
 	// The access token lives in the session only, until its expiry.

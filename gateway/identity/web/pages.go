@@ -8,6 +8,7 @@ import (
 
 	"github.com/relais-dev/relais/gateway/identity/oidc"
 	"github.com/relais-dev/relais/gateway/mandate"
+	"github.com/relais-dev/relais/mapping"
 )
 
 // pages renders the French pages.
@@ -26,11 +27,16 @@ func newPages() *pages {
 
 // categoryLabels and platformLabels name consent entries for people.
 var (
+	// categoryLabels has one label per data category (mapping.DataCategory).
 	categoryLabels = map[string]string{
-		"quotient_familial":  "Quotient familial et allocataires (CAF ou MSA)",
-		"statut_etudiant":    "Statut étudiant",
-		"statut_demandeur":   "Inscription à France Travail",
-		"complementaire_css": "Complémentaire santé solidaire",
+		string(mapping.DataIdentity):   "Identité",
+		string(mapping.DataContact):    "Coordonnées",
+		string(mapping.DataHousehold):  "Quotient familial, foyer et allocataires (CAF ou MSA)",
+		string(mapping.DataBenefit):    "Prestations sociales (RSA, AAH, prime d'activité, complémentaire santé solidaire…)",
+		string(mapping.DataEmployment): "Inscription et paiements France Travail",
+		string(mapping.DataDocument):   "Documents",
+		string(mapping.DataHealth):     "Données de santé",
+		string(mapping.DataActivity):   "Activité de l'établissement",
 	}
 	platformLabels = map[string]string{
 		"apiparticulier": "API Particulier",

@@ -67,6 +67,39 @@ func report(persons, stays, items int) *mapping.ActivityReport {
 	return r
 }
 
+// segments cuts r as gateway/report stages an upload: its rows in the
+// order they are read (persons, stays, events, presences and absences),
+// size rows a segment.
+func segments(r *mapping.ActivityReport, size int) []*mapping.ActivityReport {
+	var out []*mapping.ActivityReport
+	cur, n := (*mapping.ActivityReport)(nil), 0
+	next := func() *mapping.ActivityReport {
+		if cur == nil || n == size {
+			cur, n = &mapping.ActivityReport{FINESS: r.FINESS, Period: r.Period}, 0
+			out = append(out, cur)
+		}
+		n++
+		return cur
+	}
+	for _, p := range r.Persons {
+		s := next()
+		s.Persons = append(s.Persons, p)
+	}
+	for _, st := range r.Stays {
+		s := next()
+		s.Stays = append(s.Stays, st)
+	}
+	for _, e := range r.Events {
+		s := next()
+		s.Events = append(s.Events, e)
+	}
+	for _, pa := range r.PresenceAbsences {
+		s := next()
+		s.PresenceAbsences = append(s.PresenceAbsences, pa)
+	}
+	return out
+}
+
 type parsed struct {
 	Identifier struct{ System, Value string }
 	Meta       struct{ VersionID string }
@@ -74,27 +107,27 @@ type parsed struct {
 		Resource struct {
 			ResourceType string
 			Identifier   []struct{ Value string }
-			PartOf       *struct{}
 		}
 	}
 }
 
-// TestChunkConstraints chunks reports at several sizes and checks every
-// Bundle produced: the guide's constraints (Check), the size, the
-// identifier, and that every event and slot is sent exactly once.
-func TestChunkConstraints(t *testing.T) {
+// TestMapConstraints maps reports cut in segments of several sizes and
+// checks every Bundle produced: the guide's constraints (Check), the
+// identifier and version, and that every row is sent exactly once, in a
+// chunk that comes after the rows it refers to.
+func TestMapConstraints(t *testing.T) {
 	t.Parallel()
 	p := plan(t)
 	tests := []struct {
 		name                  string
 		persons, stays, items int
-		max, wantChunks       int
+		size                  int
 	}{
-		{"one chunk", 3, 2, 3, 1000, 1},
-		{"smallest chunks", 2, 2, 2, 4, 0},
-		{"odd size", 4, 3, 5, 7, 0},
-		{"a stay spans chunks", 1, 1, 40, 25, 0},
-		{"empty report", 0, 0, 0, 10, 1},
+		{"one chunk", 3, 2, 3, 1000},
+		{"one row a chunk", 2, 2, 2, 1},
+		{"odd size", 4, 3, 5, 7},
+		{"a stay's rows span chunks", 1, 1, 40, 25},
+		{"a person without stay", 0, 0, 0, 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -103,15 +136,13 @@ func TestChunkConstraints(t *testing.T) {
 			if errs := r.Validate(); len(errs) > 0 {
 				t.Fatalf("the test report is invalid: %v", errs[0])
 			}
-			bundles, err := tddui.Chunk(p, r, tddui.Options{ReportID: "rpt1", Version: 2, MaxEntries: tt.max, EstablishmentName: "EHPAD"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if tt.wantChunks > 0 && len(bundles) != tt.wantChunks {
-				t.Errorf("%d chunks, want %d", len(bundles), tt.wantChunks)
-			}
+			segs := segments(r, tt.size)
 			sent := map[string]int{}
-			for i, b := range bundles {
+			for i, seg := range segs {
+				b, err := tddui.Map(p, seg, tddui.Options{ReportID: "rpt1", Version: 2, Chunk: i + 1, Chunks: len(segs), EstablishmentName: "EHPAD"})
+				if err != nil {
+					t.Fatal(err)
+				}
 				if v := tddui.Check(b.Body); len(v) > 0 {
 					t.Errorf("chunk %d breaks %d constraints, first: %s", b.Chunk, len(v), v[0])
 				}
@@ -119,22 +150,19 @@ func TestChunkConstraints(t *testing.T) {
 				if err := json.Unmarshal(b.Body, &pb); err != nil {
 					t.Fatal(err)
 				}
-				if b.Chunk != i+1 || b.Chunks != len(bundles) || b.Identifier != fmt.Sprintf("rpt1-%d", i+1) ||
+				if b.Chunk != i+1 || b.Chunks != len(segs) || b.Identifier != fmt.Sprintf("rpt1-%d", i+1) ||
 					pb.Identifier.Value != b.Identifier || pb.Identifier.System != tddui.BundleIdentifierSystem || pb.Meta.VersionID != "2" {
 					t.Errorf("chunk %d: numbered %d/%d, identifier %q (%q in %s), version %q", i+1, b.Chunk, b.Chunks, b.Identifier, pb.Identifier.Value, pb.Identifier.System, pb.Meta.VersionID)
 				}
-				if len(pb.Entry) != b.Entries || len(pb.Entry) > tt.max {
-					t.Errorf("chunk %d has %d entries (counted %d), max %d", b.Chunk, len(pb.Entry), b.Entries, tt.max)
+				if len(pb.Entry) != b.Entries || b.Entries > tt.size+1 {
+					t.Errorf("chunk %d has %d entries (counted %d), segment size %d", b.Chunk, len(pb.Entry), b.Entries, tt.size)
 				}
-				for _, e := range pb.Entry {
-					res := e.Resource
-					if (res.ResourceType == "Encounter" && res.PartOf != nil) || res.ResourceType == "Slot" {
-						sent[res.ResourceType+"|"+res.Identifier[0].Value]++
-					}
+				for _, e := range pb.Entry[1:] {
+					sent[e.Resource.ResourceType+"|"+e.Resource.Identifier[0].Value]++
 				}
 			}
-			if want := len(r.Events) + len(r.PresenceAbsences); len(sent) != want {
-				t.Errorf("%d events and slots sent, want %d", len(sent), want)
+			if want := len(r.Persons) + len(r.Stays) + len(r.Events) + len(r.PresenceAbsences); len(sent) != want {
+				t.Errorf("%d resources sent, want %d", len(sent), want)
 			}
 			for k, n := range sent {
 				if n != 1 {
@@ -145,24 +173,22 @@ func TestChunkConstraints(t *testing.T) {
 	}
 }
 
-// TestChunkStable: the same report and options give the same Bundles.
-func TestChunkStable(t *testing.T) {
+// TestMapStable: the same rows and options give the same Bundle.
+func TestMapStable(t *testing.T) {
 	t.Parallel()
 	p := plan(t)
 	r := report(3, 2, 4)
-	opts := tddui.Options{ReportID: "rpt1", Version: 1, MaxEntries: 10}
-	a, err := tddui.Chunk(p, r, opts)
+	opts := tddui.Options{ReportID: "rpt1", Version: 1, Chunk: 1, Chunks: 1}
+	a, err := tddui.Map(p, r, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := tddui.Chunk(p, r, opts)
+	b, err := tddui.Map(p, r, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range a {
-		if string(a[i].Body) != string(b[i].Body) {
-			t.Fatalf("chunk %d differs between two runs", i+1)
-		}
+	if string(a.Body) != string(b.Body) {
+		t.Fatal("the Bundle differs between two runs")
 	}
 }
 
@@ -171,11 +197,12 @@ func TestOptionsValidate(t *testing.T) {
 	p := plan(t)
 	r := report(1, 1, 1)
 	for field, o := range map[string]tddui.Options{
-		"ReportID":   {ReportID: "a/b", Version: 1},
-		"Version":    {ReportID: "a", Version: 0},
-		"MaxEntries": {ReportID: "a", Version: 1, MaxEntries: 3},
+		"ReportID":          {ReportID: "a/b", Version: 1, Chunk: 1, Chunks: 1},
+		"Version":           {ReportID: "a", Version: 0, Chunk: 1, Chunks: 1},
+		"Chunk":             {ReportID: "a", Version: 1, Chunk: 2, Chunks: 1},
+		"EstablishmentName": {ReportID: "a", Version: 1, Chunk: 1, Chunks: 1, EstablishmentName: strings.Repeat("x", 201)},
 	} {
-		if _, err := tddui.Chunk(p, r, o); err == nil || !strings.Contains(err.Error(), field) {
+		if _, err := tddui.Map(p, r, o); err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("%s: error = %v", field, err)
 		}
 	}
@@ -184,11 +211,11 @@ func TestOptionsValidate(t *testing.T) {
 // TestCheckFinds breaks a good Bundle in each way Check knows.
 func TestCheckFinds(t *testing.T) {
 	t.Parallel()
-	bundles, err := tddui.Chunk(plan(t), report(1, 1, 3), tddui.Options{ReportID: "r", Version: 1})
+	b, err := tddui.Map(plan(t), report(1, 1, 3), tddui.Options{ReportID: "r", Version: 1, Chunk: 1, Chunks: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	good := string(bundles[0].Body)
+	good := string(b.Body)
 	pa := "3" + finess + "/U0-PA-3"
 	tests := []struct {
 		name, old, new, path, rule string
@@ -201,6 +228,9 @@ func TestCheckFinds(t *testing.T) {
 		{"event status", `"status":"finished"`, `"status":"done"`, ".status", "value"},
 		{"another FINESS", `"value":"1750000010"}]},"request"`, `"value":"1750000028"}]},"request"`, "identifier[0].value", "finess"},
 		{"no schedule", `"schedule":`, `"schedule_":`, ".schedule", "required"},
+		{"bad subject", `"subject":{"identifier":{"value":"3` + finess + `/U0"}}`, `"subject":{"identifier":{"value":"U0"}}`, ".subject", "pattern"},
+		{"subject of another stay", `"subject":{"identifier":{"value":"3` + finess + `/U0"}}`, `"subject":{"identifier":{"value":"3` + finess + `/U9"}}`, ".subject", "reference"},
+		{"bad partOf", `"partOf":{"identifier":{"system":"https://identifiant-medicosocial-sejour.esante.gouv.fr","value":"3`, `"partOf":{"identifier":{"system":"https://identifiant-medicosocial-sejour.esante.gouv.fr","value":"X3`, ".partOf", "pattern"},
 	}
 	if v := tddui.Check([]byte(good)); len(v) > 0 {
 		t.Fatalf("the good Bundle breaks %v", v)
@@ -219,5 +249,18 @@ func TestCheckFinds(t *testing.T) {
 			}
 			t.Errorf("no %s violation at ...%s: %v", tt.rule, tt.path, tddui.Check([]byte(bad)))
 		})
+	}
+}
+
+// BenchmarkMap maps one chunk of 1,000 rows.
+func BenchmarkMap(b *testing.B) {
+	p := plan(b)
+	seg := segments(report(20, 2, 12), 1000)[0]
+	opts := tddui.Options{ReportID: "rpt1", Version: 1, Chunk: 1, Chunks: 1}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := tddui.Map(p, seg, opts); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
