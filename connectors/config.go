@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -65,4 +67,59 @@ func (d Deps) WithDefaults() Deps {
 		d.Now = time.Now
 	}
 	return d
+}
+
+// ValidateBaseURL reports, as a *ConfigError naming field, a base URL that
+// is not an absolute http(s) URL without a query (an empty one included).
+func ValidateBaseURL(field, raw string) error {
+	if u, err := url.Parse(raw); raw == "" || err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" {
+		return &ConfigError{Field: field, Problem: "must be an absolute http(s) URL without a query"}
+	}
+	return nil
+}
+
+// BearerConfig is the configuration of a destination reached at one base
+// URL with a static bearer token. A connector package whose Config has
+// exactly these fields (its own documentation and tags) converts to it for
+// WithDefaults and Validate:
+//
+//	func (c Config) Validate() error { return connectors.BearerConfig(c).Validate() }
+type BearerConfig struct {
+	// BaseURL is the destination's root URL. Required. A trailing slash is
+	// ignored.
+	BaseURL string `yaml:"base_url"`
+	// Token is the bearer token. Required.
+	Token Secret `yaml:"token"`
+	// Stack configures the transport stack. Its Auth is derived from
+	// Token; leave it empty.
+	Stack StackConfig `yaml:"stack"`
+}
+
+// WithDefaults returns c with its stack's authentication derived from
+// Token and the stack's defaults.
+func (c BearerConfig) WithDefaults() BearerConfig {
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	if c.Stack.Auth.Kind == "" {
+		c.Stack.Auth.Kind = AuthBearer
+		c.Stack.Auth.Token = c.Token
+	}
+	c.Stack = c.Stack.WithDefaults()
+	return c
+}
+
+// Validate reports the first faulty field.
+func (c BearerConfig) Validate() error {
+	if err := ValidateBaseURL("base_url", c.BaseURL); err != nil {
+		return err
+	}
+	if c.Token == "" {
+		return &ConfigError{Field: "token", Problem: "is required"}
+	}
+	if a := c.Stack.Auth; a.Kind != AuthBearer || a.Token != c.Token {
+		return &ConfigError{Field: "stack.auth", Problem: "is derived from token; leave it empty"}
+	}
+	if err := c.Stack.Validate(); err != nil {
+		return PrefixConfigError("stack", err)
+	}
+	return nil
 }

@@ -2,6 +2,7 @@ package connectors_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,5 +97,48 @@ func TestDepsDefaults(t *testing.T) {
 	d.Logger.Info("goes nowhere")
 	if time.Since(d.Now()) > time.Minute {
 		t.Error("default clock is not time.Now")
+	}
+}
+
+func TestBearerConfig(t *testing.T) {
+	t.Parallel()
+	ok := connectors.BearerConfig{BaseURL: "https://receiver.example/", Token: "k"}
+	if c := ok.WithDefaults(); c.BaseURL != "https://receiver.example" || c.Stack.Auth.Kind != connectors.AuthBearer || c.Stack.Auth.Token != "k" {
+		t.Errorf("WithDefaults = %+v", c)
+	}
+	if err := ok.WithDefaults().Validate(); err != nil {
+		t.Errorf("valid config: %v", err)
+	}
+	for field, mutate := range map[string]func(c *connectors.BearerConfig){
+		"base_url":                    func(c *connectors.BearerConfig) { c.BaseURL = "" },
+		"token":                       func(c *connectors.BearerConfig) { c.Token = "" },
+		"stack.auth":                  func(c *connectors.BearerConfig) { c.Stack.Auth.Kind = connectors.AuthNone },
+		"stack.breaker.failure_ratio": func(c *connectors.BearerConfig) { c.Stack.Breaker.FailureRatio = 2 },
+	} {
+		c := ok
+		mutate(&c)
+		err := c.WithDefaults().Validate()
+		if ce, isCE := errors.AsType[*connectors.ConfigError](err); !isCE || !strings.HasPrefix(ce.Field, field) {
+			t.Errorf("%s: error = %v", field, err)
+		}
+	}
+}
+
+func TestValidateBaseURL(t *testing.T) {
+	t.Parallel()
+	for raw, valid := range map[string]bool{
+		"https://safe.example":       true,
+		"http://127.0.0.1:8080/base": true,
+		"":                           false,
+		"safe.example":               false,
+		"/relative":                  false,
+		"ftp://safe.example":         false,
+		"https://safe.example/?a=b":  false,
+		"https://safe example.fr":    false,
+	} {
+		err := connectors.ValidateBaseURL("base_url", raw)
+		if ce, isCE := errors.AsType[*connectors.ConfigError](err); (err == nil) != valid || (err != nil && (!isCE || ce.Field != "base_url")) {
+			t.Errorf("ValidateBaseURL(%q) = %v, want valid %v", raw, err, valid)
+		}
 	}
 }

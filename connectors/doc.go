@@ -13,5 +13,12 @@
 // transport. Stack.Do adds one more try after a refused access token, and
 // Classify and ClassifyTransportError turn what comes back into an *Error.
 //
+// What every connector does around its calls is written here once:
+// ReadAnswer reads a success answer with a bounded body, or classifies the
+// answer; DecodeAnswer decodes it, a contract change Permanent and a cut
+// answer Retryable; LastOutcomes keeps the last success and failure and
+// fills Status with them; BearerConfig and ValidateBaseURL are the
+// configuration of destinations reached at one base URL.
+//
 // One package per platform lives below it (connectors/coffrefort, ...).
 package connectors

@@ -44,3 +44,16 @@ func ExampleNewStack() {
 	fmt.Println("key sent:", string(body), "- breaker:", stack.Status().Breaker)
 	// Output: key sent: true - breaker: closed
 }
+
+// A connector records each delivery's outcome and reports it with its
+// stack's state.
+func ExampleLastOutcomes() {
+	var last connectors.LastOutcomes
+	t0 := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
+	last.Record(t0, nil)
+	last.Record(t0.Add(time.Minute), &connectors.Error{Class: connectors.Permanent, Op: "posting", Status: 422})
+
+	s := last.Fill(connectors.Status{Name: "safe", Breaker: "closed"})
+	fmt.Println(s.Breaker, s.LastSuccess.Format(time.TimeOnly), s.LastFailure.Format(time.TimeOnly), s.LastError)
+	// Output: closed 09:00:00 09:01:00 permanent (HTTP 422)
+}

@@ -4,11 +4,9 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,35 +15,18 @@ import (
 
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/clock"
+	"github.com/relais-dev/relais/contracts/connectortest"
 )
 
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// syncBuffer is a bytes.Buffer safe for a logger shared by goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // bundle is what setup gives a test.
 type bundle struct {
 	reg     *prometheus.Registry
 	metrics *connectors.Metrics
-	logs    *syncBuffer
+	logs    *connectortest.LogBuffer
 	clock   *clock.Fake
 	deps    connectors.Deps
 }
@@ -53,14 +34,14 @@ type bundle struct {
 func setup(t *testing.T) *bundle {
 	t.Helper()
 	reg := prometheus.NewRegistry()
-	logs := &syncBuffer{}
+	logs := &connectortest.LogBuffer{}
 	clock := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
 	m := connectors.NewMetrics(reg)
 	return &bundle{
 		reg: reg, metrics: m, logs: logs, clock: clock,
 		deps: connectors.Deps{
 			Metrics: m,
-			Logger:  slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+			Logger:  logs.Logger(),
 			Now:     clock.Now,
 		},
 	}

@@ -59,7 +59,26 @@ func setup(t *testing.T, driver string, tweak func(*gateway.Config)) *bundle {
 	}
 	reg := prometheus.NewRegistry()
 	ctx := context.Background()
-	gw, err := gateway.New(ctx, cfg, gateway.Deps{Registry: reg})
+	gw := startGateway(t, cfg, gateway.Deps{Registry: reg})
+	api := httptest.NewServer(gw.Handler())
+	t.Cleanup(api.Close)
+	tenant, err := gw.Store().EnsureTenant(ctx, "e2e")
+	if err != nil {
+		t.Fatalf("creating tenant: %v", err)
+	}
+	_, key, err := gw.Store().CreateAPIKey(ctx, tenant.ID, "e2e", "")
+	if err != nil {
+		t.Fatalf("creating key: %v", err)
+	}
+	return &bundle{gw: gw, mock: mock, api: api, key: key, reg: reg}
+}
+
+// startGateway builds and starts a gateway without its own listener (the
+// test serves its Handler), stopped at cleanup.
+func startGateway(t *testing.T, cfg gateway.Config, deps gateway.Deps) *gateway.Gateway {
+	t.Helper()
+	ctx := context.Background()
+	gw, err := gateway.New(ctx, cfg, deps)
 	if err != nil {
 		t.Fatalf("building gateway: %v", err)
 	}
@@ -73,17 +92,7 @@ func setup(t *testing.T, driver string, tweak func(*gateway.Config)) *bundle {
 	if err := gw.Start(ctx, false); err != nil {
 		t.Fatalf("starting gateway: %v", err)
 	}
-	api := httptest.NewServer(gw.Handler())
-	t.Cleanup(api.Close)
-	tenant, err := gw.Store().EnsureTenant(ctx, "e2e")
-	if err != nil {
-		t.Fatalf("creating tenant: %v", err)
-	}
-	_, key, err := gw.Store().CreateAPIKey(ctx, tenant.ID, "e2e", "")
-	if err != nil {
-		t.Fatalf("creating key: %v", err)
-	}
-	return &bundle{gw: gw, mock: mock, api: api, key: key, reg: reg}
+	return gw
 }
 
 func content(i int) []byte {

@@ -101,20 +101,7 @@ func setupReports(t *testing.T, driver string) *reportBench {
 		},
 	}
 	cfg.Delivery.DependencyWait = 20 * time.Millisecond
-	gw, err := gateway.New(ctx, cfg, gateway.Deps{})
-	if err != nil {
-		t.Fatalf("building gateway: %v", err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		if err := gw.Stop(ctx); err != nil {
-			t.Errorf("stopping gateway: %v", err)
-		}
-	})
-	if err := gw.Start(ctx, false); err != nil {
-		t.Fatalf("starting gateway: %v", err)
-	}
+	gw := startGateway(t, cfg, gateway.Deps{})
 	b.api = httptest.NewServer(gw.Handler())
 	t.Cleanup(b.api.Close)
 	created, err := gw.Store().CreateTenant(ctx, store.NewTenant{Name: "echantillons", FINESS: reportFINESS}, store.ActorCLI)

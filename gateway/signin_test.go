@@ -267,20 +267,7 @@ func TestReplicasShareSignIn(t *testing.T) {
 		}}},
 	}
 	for range 2 {
-		gw, err := gateway.New(ctx, cfg, gateway.Deps{})
-		if err != nil {
-			t.Fatalf("building a replica: %v", err)
-		}
-		t.Cleanup(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			if err := gw.Stop(ctx); err != nil {
-				t.Errorf("stopping a replica: %v", err)
-			}
-		})
-		if err := gw.Start(ctx, false); err != nil {
-			t.Fatalf("starting a replica: %v", err)
-		}
+		gw := startGateway(t, cfg, gateway.Deps{})
 		if _, err := gw.Store().EnsureTenant(ctx, "demo"); err != nil {
 			t.Fatalf("creating the demo tenant: %v", err)
 		}

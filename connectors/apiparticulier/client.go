@@ -29,11 +29,7 @@ type Client struct {
 	plans   plans
 	now     func() time.Time
 	log     *slog.Logger
-
-	mu          sync.Mutex
-	lastSuccess time.Time
-	lastFailure time.Time
-	lastError   string
+	last    connectors.LastOutcomes
 }
 
 var _ connectors.Puller = (*Client)(nil)
@@ -194,18 +190,7 @@ func (c *Client) Status() connectors.Status {
 	if fc := c.fcStack.Status(); breakerRank(fc.Breaker) > breakerRank(s.Breaker) {
 		s.Breaker = fc.Breaker
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.lastSuccess.IsZero() {
-		t := c.lastSuccess
-		s.LastSuccess = &t
-	}
-	if !c.lastFailure.IsZero() {
-		t := c.lastFailure
-		s.LastFailure = &t
-		s.LastError = c.lastError
-	}
-	return s
+	return c.last.Fill(s)
 }
 
 func breakerRank(state string) int {
@@ -224,15 +209,11 @@ func (c *Client) record(err error) {
 	if errors.Is(err, context.Canceled) {
 		return // the caller gave up: nothing learnt of the platform
 	}
-	now := c.now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if err == nil || connectors.ClassOf(err) == connectors.NotFound {
-		c.lastSuccess = now
+		c.last.Succeeded(c.now())
 		return
 	}
-	c.lastFailure = now
-	c.lastError = describe(err)
+	c.last.Failed(c.now(), describe(err))
 }
 
 func describe(err error) string {

@@ -5,8 +5,6 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/apiparticulier"
 	"github.com/relais-dev/relais/contracts/connectortest"
@@ -77,11 +75,7 @@ func TestConformance(t *testing.T) {
 				BaseURL: srv.URL,
 				Token:   mockapi.DefaultToken,
 				Stack:   stack,
-			}, connectors.Deps{
-				Metrics: connectors.NewMetrics(prometheus.NewRegistry()),
-				Logger:  env.Logger,
-				Now:     env.Now,
-			}, apiparticulier.WithCatalog(catalog(t)))
+			}, env.Deps(), apiparticulier.WithCatalog(catalog(t)))
 			if err != nil {
 				t.Fatalf("building the connector: %v", err)
 			}

@@ -1,8 +1,6 @@
 package apiparticulier_test
 
 import (
-	"bytes"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -16,6 +14,7 @@ import (
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/apiparticulier"
 	"github.com/relais-dev/relais/connectors/clock"
+	"github.com/relais-dev/relais/contracts/connectortest"
 	"github.com/relais-dev/relais/mapping"
 	"github.com/relais-dev/relais/mapping/engine"
 	mockapi "github.com/relais-dev/relais/mocks/apiparticulier"
@@ -34,24 +33,6 @@ const recipient = "13002526500013"
 // familiaux of 2023 are within the two years the platform looks back.
 var sandboxNow = time.Date(2024, 12, 16, 10, 0, 0, 0, time.UTC)
 
-// syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // bundle is what setup gives a test.
 type bundle struct {
 	clock  *clock.Fake
@@ -59,7 +40,7 @@ type bundle struct {
 	srv    *httptest.Server
 	client *apiparticulier.Client
 	reg    *prometheus.Registry
-	logs   *syncBuffer
+	logs   *connectortest.LogBuffer
 }
 
 // setup starts the mock platform (opts, on the bundle's clock unless
@@ -67,7 +48,7 @@ type bundle struct {
 // rate limit; tune adjusts the connector's configuration.
 func setup(t testing.TB, opts mockapi.Options, tune func(*apiparticulier.Config)) *bundle {
 	t.Helper()
-	b := &bundle{clock: clock.NewFake(sandboxNow), reg: prometheus.NewRegistry(), logs: &syncBuffer{}}
+	b := &bundle{clock: clock.NewFake(sandboxNow), reg: prometheus.NewRegistry(), logs: &connectortest.LogBuffer{}}
 	if opts.Now == nil {
 		opts.Now = b.clock.Now
 	}
@@ -97,7 +78,7 @@ func (b *bundle) newClient(t testing.TB, tune func(*apiparticulier.Config), deps
 		deps.Metrics = connectors.NewMetrics(b.reg)
 	}
 	if deps.Logger == nil {
-		deps.Logger = slog.New(slog.NewJSONHandler(b.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		deps.Logger = b.logs.Logger()
 	}
 	if deps.Now == nil {
 		deps.Now = b.clock.Now

@@ -3,13 +3,9 @@ package cafpsu
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"sync"
 	"time"
 
 	"github.com/relais-dev/relais/connectors"
@@ -23,10 +19,7 @@ type Client struct {
 	stack    *connectors.Stack
 	partners map[string]string // FINESS -> partner number
 	now      func() time.Time
-
-	mu                       sync.Mutex
-	lastSuccess, lastFailure time.Time
-	lastError                string
+	last     connectors.LastOutcomes
 }
 
 var _ connectors.Connector = (*Client)(nil)
@@ -56,21 +49,7 @@ func (c *Client) Name() string { return c.name }
 func (c *Client) CloseIdleConnections() { c.stack.CloseIdleConnections() }
 
 // Status reports the breaker, the rate limiter and the last outcomes.
-func (c *Client) Status() connectors.Status {
-	s := c.stack.Status()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.lastSuccess.IsZero() {
-		t := c.lastSuccess
-		s.LastSuccess = &t
-	}
-	if !c.lastFailure.IsZero() {
-		t := c.lastFailure
-		s.LastFailure = &t
-		s.LastError = c.lastError
-	}
-	return s
-}
+func (c *Client) Status() connectors.Status { return c.last.Fill(c.stack.Status()) }
 
 // declaration is what the connector reads of the receipt.
 type declaration struct {
@@ -83,7 +62,7 @@ const maxResponse = 1 << 20
 // Deliver sends the PSU declaration of d.Report.
 func (c *Client) Deliver(ctx context.Context, d *connectors.Delivery) (connectors.Receipt, error) {
 	rec, err := c.deliver(ctx, d)
-	c.record(err)
+	c.last.Record(c.now(), err)
 	return rec, err
 }
 
@@ -115,25 +94,13 @@ func (c *Client) deliver(ctx context.Context, d *connectors.Delivery) (connector
 		return connectors.Receipt{}, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			return connectors.Receipt{}, &connectors.Error{Class: connectors.Permanent, Op: op + ": contract: unexpected success status", Status: resp.StatusCode}
-		}
-		return connectors.Receipt{}, connectors.Classify(resp, op, c.now())
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	body, err := connectors.ReadAnswer(resp, op, c.now(), maxResponse, http.StatusCreated)
 	if err != nil {
-		return connectors.Receipt{}, connectors.ClassifyTransportError(op, fmt.Errorf("reading the answer: %w", err))
-	}
-	if len(body) > maxResponse {
-		return connectors.Receipt{}, &connectors.Error{Class: connectors.Permanent, Op: op + ": answer_too_large"}
+		return connectors.Receipt{}, err
 	}
 	var decl declaration
-	if err := json.Unmarshal(body, &decl); err != nil {
-		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			return connectors.Receipt{}, &connectors.Error{Class: connectors.Permanent, Op: fmt.Sprintf("%s: contract: field %q is a JSON %s", op, te.Field, te.Value), Err: err}
-		}
-		return connectors.Receipt{}, &connectors.Error{Class: connectors.Retryable, Op: op + ": decoding the answer", Err: err}
+	if err := connectors.DecodeAnswer(op, body, &decl); err != nil {
+		return connectors.Receipt{}, err
 	}
 	if decl.Number == "" {
 		return connectors.Receipt{}, &connectors.Error{Class: connectors.Permanent, Op: op + `: contract: field "declaration_number" is missing from the answer`}
@@ -143,20 +110,4 @@ func (c *Client) deliver(ctx context.Context, d *connectors.Delivery) (connector
 		at = c.now()
 	}
 	return connectors.Receipt{RemoteID: decl.Number, At: at}, nil
-}
-
-func (c *Client) record(err error) {
-	now := c.now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err == nil {
-		c.lastSuccess = now
-		return
-	}
-	c.lastFailure = now
-	if ce, ok := errors.AsType[*connectors.Error](err); ok && ce.Status != 0 {
-		c.lastError = fmt.Sprintf("%s (HTTP %d)", ce.Class, ce.Status)
-		return
-	}
-	c.lastError = connectors.ClassOf(err).String()
 }

@@ -2,7 +2,6 @@ package cafpsu
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"strings"
 
@@ -59,8 +58,8 @@ func (c Config) WithDefaults() Config {
 
 // Validate reports the first faulty field.
 func (c Config) Validate() error {
-	if u, err := url.Parse(c.BaseURL); c.BaseURL == "" || err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" {
-		return &connectors.ConfigError{Field: "base_url", Problem: "must be an absolute http(s) URL without a query"}
+	if err := connectors.ValidateBaseURL("base_url", c.BaseURL); err != nil {
+		return err
 	}
 	if c.ClientID == "" {
 		return &connectors.ConfigError{Field: "client_id", Problem: "is required"}

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/cafpsu"
 	"github.com/relais-dev/relais/contracts/connectortest"
@@ -53,7 +51,7 @@ func setup(t *testing.T, env connectortest.Env) (*mockcafpsu.Server, *cafpsu.Cli
 		BaseURL: srv.URL, ClientID: mockcafpsu.DefaultClientID, ClientSecret: mockcafpsu.DefaultClientSecret,
 		Structures: []cafpsu.Structure{{FINESS: finess, PartnerNumber: partner}},
 		Stack:      env.Stack,
-	}, connectors.Deps{Metrics: connectors.NewMetrics(prometheus.NewRegistry()), Logger: slog.New(slog.DiscardHandler), Now: env.Now})
+	}, env.Deps())
 	if err != nil {
 		t.Fatalf("building the connector: %v", err)
 	}

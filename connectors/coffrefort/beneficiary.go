@@ -43,7 +43,7 @@ func (c *Client) findBeneficiary(ctx context.Context, distantID string) (string,
 		return "", false, err
 	}
 	var found []beneficiary
-	if err := decode(op, body, &found); err != nil {
+	if err := connectors.DecodeAnswer(op, body, &found); err != nil {
 		return "", false, err
 	}
 	for i := range found {
@@ -82,7 +82,7 @@ func (c *Client) createBeneficiary(ctx context.Context, d *connectors.Delivery) 
 		return "", err
 	}
 	var created beneficiary
-	if err := decode(op, answer, &created); err != nil {
+	if err := connectors.DecodeAnswer(op, answer, &created); err != nil {
 		return "", err
 	}
 	if created.ID == "" {

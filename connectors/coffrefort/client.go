@@ -3,8 +3,6 @@ package coffrefort
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -27,11 +25,9 @@ type Client struct {
 	log   *slog.Logger
 	// bufs holds *[]byte copy buffers for streaming documents.
 	bufs sync.Pool
-
-	mu          sync.Mutex
-	lastSuccess time.Time
-	lastFailure time.Time
-	lastError   string
+	// last keeps the outcomes for Status: times, and the class and status
+	// of a failure, never a body.
+	last connectors.LastOutcomes
 }
 
 var _ connectors.Connector = (*Client)(nil)
@@ -64,28 +60,14 @@ func (c *Client) Name() string { return c.name }
 func (c *Client) CloseIdleConnections() { c.stack.CloseIdleConnections() }
 
 // Status reports the breaker, the rate limiter and the last outcomes.
-func (c *Client) Status() connectors.Status {
-	s := c.stack.Status()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.lastSuccess.IsZero() {
-		t := c.lastSuccess
-		s.LastSuccess = &t
-	}
-	if !c.lastFailure.IsZero() {
-		t := c.lastFailure
-		s.LastFailure = &t
-		s.LastError = c.lastError
-	}
-	return s
-}
+func (c *Client) Status() connectors.Status { return c.last.Fill(c.stack.Status()) }
 
 // Deliver deposits a document in the beneficiary's safe; see the package
 // documentation for the calls it makes. Only document deposits are
 // supported.
 func (c *Client) Deliver(ctx context.Context, d *connectors.Delivery) (connectors.Receipt, error) {
 	rec, err := c.deliver(ctx, d)
-	c.record(err)
+	c.last.Record(c.now(), err)
 	return rec, err
 }
 
@@ -168,7 +150,7 @@ func (c *Client) share(ctx context.Context, doc *document, replayed bool) error 
 		return err
 	}
 	var toggled document
-	if err := decode(op, body, &toggled); err != nil {
+	if err := connectors.DecodeAnswer(op, body, &toggled); err != nil {
 		return err
 	}
 	if toggled.Private {
@@ -186,31 +168,7 @@ func (c *Client) getDocument(ctx context.Context, id remoteID) (document, error)
 	if err != nil {
 		return doc, err
 	}
-	return doc, decode(op, body, &doc)
-}
-
-// record keeps the outcome for Status: times, and the class and status of
-// a failure, never a body.
-func (c *Client) record(err error) {
-	now := c.now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err == nil {
-		c.lastSuccess = now
-		return
-	}
-	c.lastFailure = now
-	c.lastError = describe(err)
-}
-
-func describe(err error) string {
-	if _, ok := errors.AsType[*connectors.BreakerOpenError](err); ok {
-		return connectors.Retryable.String() + ": breaker open"
-	}
-	if ce, ok := errors.AsType[*connectors.Error](err); ok && ce.Status != 0 {
-		return fmt.Sprintf("%s (HTTP %d)", ce.Class, ce.Status)
-	}
-	return connectors.ClassOf(err).String()
+	return doc, connectors.DecodeAnswer(op, body, &doc)
 }
 
 // maxResponse bounds what is read of a successful answer.
@@ -224,15 +182,9 @@ func (c *Client) send(ctx context.Context, op string, build connectors.RequestBu
 		return nil, nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, nil, connectors.Classify(resp, op, c.now())
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	body, err := connectors.ReadAnswer(resp, op, c.now(), maxResponse)
 	if err != nil {
-		return nil, nil, connectors.ClassifyTransportError(op, fmt.Errorf("reading the answer: %w", err))
-	}
-	if len(body) > maxResponse {
-		return nil, nil, permanent(op + ": answer_too_large")
+		return nil, nil, err
 	}
 	return resp.Header, body, nil
 }
@@ -257,22 +209,6 @@ func request(method, url string, jsonBody []byte, idempotencyKey string) connect
 		}
 		return req, nil
 	}
-}
-
-// decode reads a successful answer. One that is not JSON, or is cut, is
-// Retryable: every call is idempotent or replayable, and a proxy's page or a
-// cut answer is more likely than a change. JSON of the wrong shape is the
-// platform's contract changing: Permanent, naming the field, so operators
-// see it rather than a delivery retrying against a platform that changed.
-func decode(op string, body []byte, v any) error {
-	err := json.Unmarshal(body, v)
-	if err == nil {
-		return nil
-	}
-	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		return &connectors.Error{Class: connectors.Permanent, Op: fmt.Sprintf("%s: contract: field %q is a JSON %s, want %s", op, te.Field, te.Value, te.Type), Err: err}
-	}
-	return &connectors.Error{Class: connectors.Retryable, Op: op + ": decoding the answer", Err: err}
 }
 
 func permanent(op string) *connectors.Error {

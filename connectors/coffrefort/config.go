@@ -1,7 +1,6 @@
 package coffrefort
 
 import (
-	"net/url"
 	"strings"
 
 	"github.com/relais-dev/relais/connectors"
@@ -69,8 +68,8 @@ func (c Config) Validate() error {
 	if c.BaseURL == "" {
 		return &connectors.ConfigError{Field: "base_url", Problem: "is required"}
 	}
-	if u, err := url.Parse(c.BaseURL); err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" {
-		return &connectors.ConfigError{Field: "base_url", Problem: "must be an absolute http(s) URL without a query"}
+	if err := connectors.ValidateBaseURL("base_url", c.BaseURL); err != nil {
+		return err
 	}
 	if c.ClientID == "" {
 		return &connectors.ConfigError{Field: "client_id", Problem: "is required"}

@@ -5,8 +5,6 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/coffrefort"
 	"github.com/relais-dev/relais/contracts/connectortest"
@@ -37,11 +35,7 @@ func TestConformance(t *testing.T) {
 				ClientID:     mockcoffrefort.DefaultClientID,
 				ClientSecret: mockcoffrefort.DefaultClientSecret,
 				Stack:        env.Stack,
-			}, connectors.Deps{
-				Metrics: connectors.NewMetrics(prometheus.NewRegistry()),
-				Logger:  slog.New(slog.DiscardHandler),
-				Now:     env.Now,
-			})
+			}, env.Deps())
 			if err != nil {
 				t.Fatalf("building the connector: %v", err)
 			}

@@ -39,7 +39,7 @@ func (c *Client) upload(ctx context.Context, d *connectors.Delivery, beneficiary
 		return document{}, false, err
 	}
 	var doc document
-	if err := decode(op, answer, &doc); err != nil {
+	if err := connectors.DecodeAnswer(op, answer, &doc); err != nil {
 		return document{}, false, err
 	}
 	if doc.ID == "" {

@@ -48,11 +48,7 @@ type Client struct {
 	plans map[string]*engine.Plan // by operation
 	now   func() time.Time
 	log   *slog.Logger
-
-	mu          sync.Mutex
-	lastSuccess time.Time
-	lastFailure time.Time
-	lastError   string
+	last  connectors.LastOutcomes
 }
 
 var _ connectors.Puller = (*Client)(nil)
@@ -150,21 +146,7 @@ func (c *Client) Operations() []connectors.PullOperation { return slices.Clone(o
 func (c *Client) CloseIdleConnections() { c.stack.CloseIdleConnections() }
 
 // Status reports the breaker, the rate limiter and the last outcomes.
-func (c *Client) Status() connectors.Status {
-	s := c.stack.Status()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.lastSuccess.IsZero() {
-		t := c.lastSuccess
-		s.LastSuccess = &t
-	}
-	if !c.lastFailure.IsZero() {
-		t := c.lastFailure
-		s.LastFailure = &t
-		s.LastError = c.lastError
-	}
-	return s
-}
+func (c *Client) Status() connectors.Status { return c.last.Fill(c.stack.Status()) }
 
 // Pull finds the person by NIR and birth date, then reads what q asks for
 // with the person token, the reads in parallel, all under Config.Deadline.
@@ -247,14 +229,11 @@ func (c *Client) record(ctx context.Context, items []connectors.PullItem) {
 		}
 	}
 	c.log.LogAttrs(ctx, slog.LevelDebug, "pulled", attrs...)
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	if failed == nil {
-		c.lastSuccess = now
+		c.last.Succeeded(now)
 		return
 	}
-	c.lastFailure = now
-	c.lastError = describe(failed)
+	c.last.Failed(now, describe(failed))
 }
 
 // describe names a failure for operators: its outcome, its platform code

@@ -131,8 +131,8 @@ func (c Config) Validate() error {
 	if c.BaseURL == "" {
 		return &connectors.ConfigError{Field: "base_url", Problem: "is required"}
 	}
-	if u, err := url.Parse(c.BaseURL); err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" {
-		return &connectors.ConfigError{Field: "base_url", Problem: "must be an absolute http(s) URL without a query"}
+	if err := connectors.ValidateBaseURL("base_url", c.BaseURL); err != nil {
+		return err
 	}
 	u, err := url.Parse(c.TokenURL)
 	if err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") {

@@ -6,8 +6,6 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/francetravail"
 	"github.com/relais-dev/relais/contracts/connectortest"
@@ -55,7 +53,7 @@ func TestConformance(t *testing.T) {
 				ClientSecret:  mockft.DefaultClientSecret,
 				PaymentMonths: sandboxPaymentMonths,
 				Stack:         env.Stack,
-			}, connectors.Deps{Metrics: connectors.NewMetrics(prometheus.NewRegistry()), Logger: env.Logger, Now: env.Now}, catalog(t))
+			}, env.Deps(), catalog(t))
 			if err != nil {
 				t.Fatalf("building the source: %v", err)
 			}

@@ -1,8 +1,6 @@
 package francetravail_test
 
 import (
-	"bytes"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/clock"
 	"github.com/relais-dev/relais/connectors/francetravail"
+	"github.com/relais-dev/relais/contracts/connectortest"
 	"github.com/relais-dev/relais/mapping"
 	mockft "github.com/relais-dev/relais/mocks/francetravail"
 	"github.com/relais-dev/relais/mocks/platform"
@@ -72,7 +71,7 @@ type bundle struct {
 	mock   *mockft.Server
 	srv    *httptest.Server
 	source *francetravail.Client
-	log    *syncBuffer
+	log    *connectortest.LogBuffer
 	// requests are the requests the mock received.
 	requests *requestLog
 }
@@ -92,7 +91,7 @@ func setup(t testing.TB, mockOpts mockft.Options, tune func(*francetravail.Confi
 	reqs := &requestLog{}
 	srv := httptest.NewServer(reqs.wrap(mock))
 	t.Cleanup(srv.Close)
-	b := &bundle{clock: clk, mock: mock, srv: srv, log: &syncBuffer{}, requests: reqs}
+	b := &bundle{clock: clk, mock: mock, srv: srv, log: &connectortest.LogBuffer{}, requests: reqs}
 	cfg := francetravail.Config{
 		BaseURL:       srv.URL + "/",
 		ClientID:      mockft.DefaultClientID,
@@ -108,7 +107,7 @@ func setup(t testing.TB, mockOpts mockft.Options, tune func(*francetravail.Confi
 	}
 	src, err := francetravail.New("francetravail", cfg, connectors.Deps{
 		Metrics: connectors.NewMetrics(prometheus.NewRegistry()),
-		Logger:  slog.New(slog.NewJSONHandler(b.log, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger:  b.log.Logger(),
 		Now:     clk.Now,
 	}, catalog(t))
 	if err != nil {
@@ -151,24 +150,6 @@ func (l *requestLog) all() []recorded {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return append([]recorded(nil), l.reqs...)
-}
-
-// syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // contains reports whether s holds any of subs.

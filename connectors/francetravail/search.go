@@ -3,7 +3,6 @@ package francetravail
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 
@@ -56,7 +55,7 @@ func (c *Client) search(ctx context.Context, nir connectors.Secret, birthDate st
 // or a classified error.
 func parseSearch(op string, body []byte) (connectors.Secret, error) {
 	var ans searchAnswer
-	if err := decode(op, body, &ans); err != nil {
+	if err := connectors.DecodeAnswer(op, body, &ans); err != nil {
 		return "", err
 	}
 	if ans.Code == nil {
@@ -76,21 +75,6 @@ func parseSearch(op string, body []byte) (connectors.Secret, error) {
 		// A code, not personal data: quoting it helps operators.
 		return "", contractError(op, fmt.Sprintf("field \"codeRetour\" is %q, not S001, S002 or S003", truncate(*ans.Code, 16)))
 	}
-}
-
-// decode reads a success answer into v. An answer that is not JSON is
-// Retryable (a cut or proxied answer is likelier than a change); JSON of
-// the wrong shape is the platform's contract changing: a Permanent error
-// naming the field.
-func decode(op string, body []byte, v any) error {
-	err := json.Unmarshal(body, v)
-	if err == nil {
-		return nil
-	}
-	if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-		return &connectors.Error{Class: connectors.Permanent, Op: fmt.Sprintf("%s: contract: field %q is a JSON %s, want %s", op, te.Field, te.Value, te.Type), Outcome: connectors.OutcomeError, Err: err}
-	}
-	return &connectors.Error{Class: connectors.Retryable, Op: op + ": decoding the answer", Err: err}
 }
 
 // contractError is a success answer that breaks the contract.

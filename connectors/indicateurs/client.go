@@ -6,11 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/relais-dev/relais/connectors"
@@ -23,10 +21,7 @@ type Client struct {
 	cfg   Config
 	stack *connectors.Stack
 	now   func() time.Time
-
-	mu                       sync.Mutex
-	lastSuccess, lastFailure time.Time
-	lastError                string
+	last  connectors.LastOutcomes
 }
 
 var _ connectors.Connector = (*Client)(nil)
@@ -52,21 +47,7 @@ func (c *Client) Name() string { return c.name }
 func (c *Client) CloseIdleConnections() { c.stack.CloseIdleConnections() }
 
 // Status reports the breaker, the rate limiter and the last outcomes.
-func (c *Client) Status() connectors.Status {
-	s := c.stack.Status()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.lastSuccess.IsZero() {
-		t := c.lastSuccess
-		s.LastSuccess = &t
-	}
-	if !c.lastFailure.IsZero() {
-		t := c.lastFailure
-		s.LastFailure = &t
-		s.LastError = c.lastError
-	}
-	return s
-}
+func (c *Client) Status() connectors.Status { return c.last.Fill(c.stack.Status()) }
 
 // receipt is what the connector reads of the answer.
 type receipt struct {
@@ -79,7 +60,7 @@ const maxResponse = 1 << 20
 // Deliver sends the indicator report of d.Report.
 func (c *Client) Deliver(ctx context.Context, d *connectors.Delivery) (connectors.Receipt, error) {
 	rec, err := c.deliver(ctx, d)
-	c.record(err)
+	c.last.Record(c.now(), err)
 	return rec, err
 }
 
@@ -106,27 +87,16 @@ func (c *Client) deliver(ctx context.Context, d *connectors.Delivery) (connector
 		return connectors.Receipt{}, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			return connectors.Receipt{}, &connectors.Error{Class: connectors.Permanent, Op: op + ": contract: unexpected success status", Status: resp.StatusCode}
-		}
-		ce := connectors.Classify(resp, op, c.now())
-		ce.Code = problemCode(ce.Body)
-		return connectors.Receipt{}, ce
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	body, err := connectors.ReadAnswer(resp, op, c.now(), maxResponse, http.StatusCreated, http.StatusOK)
 	if err != nil {
-		return connectors.Receipt{}, connectors.ClassifyTransportError(op, fmt.Errorf("reading the answer: %w", err))
-	}
-	if len(body) > maxResponse {
-		return connectors.Receipt{}, &connectors.Error{Class: connectors.Permanent, Op: op + ": answer_too_large"}
+		if ce, ok := errors.AsType[*connectors.Error](err); ok && ce.Status >= 300 {
+			ce.Code = problemCode(ce.Body)
+		}
+		return connectors.Receipt{}, err
 	}
 	var rc receipt
-	if err := json.Unmarshal(body, &rc); err != nil {
-		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			return connectors.Receipt{}, &connectors.Error{Class: connectors.Permanent, Op: fmt.Sprintf("%s: contract: field %q is a JSON %s", op, te.Field, te.Value), Err: err}
-		}
-		return connectors.Receipt{}, &connectors.Error{Class: connectors.Retryable, Op: op + ": decoding the answer", Err: err}
+	if err := connectors.DecodeAnswer(op, body, &rc); err != nil {
+		return connectors.Receipt{}, err
 	}
 	if rc.Number == nil || *rc.Number == "" {
 		return connectors.Receipt{}, &connectors.Error{Class: connectors.Permanent, Op: op + `: contract: field "receipt_number" is missing from the answer`}
@@ -170,24 +140,4 @@ func problemCode(body []byte) string {
 		return ""
 	}
 	return p.Code
-}
-
-func (c *Client) record(err error) {
-	now := c.now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err == nil {
-		c.lastSuccess = now
-		return
-	}
-	c.lastFailure = now
-	if _, ok := errors.AsType[*connectors.BreakerOpenError](err); ok {
-		c.lastError = connectors.Retryable.String() + ": breaker open"
-		return
-	}
-	if ce, ok := errors.AsType[*connectors.Error](err); ok && ce.Status != 0 {
-		c.lastError = fmt.Sprintf("%s (HTTP %d)", ce.Class, ce.Status)
-		return
-	}
-	c.lastError = connectors.ClassOf(err).String()
 }

@@ -1,11 +1,6 @@
 package indicateurs
 
-import (
-	"net/url"
-	"strings"
-
-	"github.com/relais-dev/relais/connectors"
-)
+import "github.com/relais-dev/relais/connectors"
 
 // Config configures one indicator report destination.
 type Config struct {
@@ -21,30 +16,11 @@ type Config struct {
 }
 
 // WithDefaults returns c with its stack's authentication derived from
-// Token and the stack's defaults.
+// Token and the stack's defaults (connectors.BearerConfig's).
 func (c Config) WithDefaults() Config {
-	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
-	if c.Stack.Auth.Kind == "" {
-		c.Stack.Auth.Kind = connectors.AuthBearer
-		c.Stack.Auth.Token = c.Token
-	}
-	c.Stack = c.Stack.WithDefaults()
-	return c
+	return Config(connectors.BearerConfig(c).WithDefaults())
 }
 
-// Validate reports the first faulty field.
-func (c Config) Validate() error {
-	if u, err := url.Parse(c.BaseURL); c.BaseURL == "" || err != nil || !u.IsAbs() || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" {
-		return &connectors.ConfigError{Field: "base_url", Problem: "must be an absolute http(s) URL without a query"}
-	}
-	if c.Token == "" {
-		return &connectors.ConfigError{Field: "token", Problem: "is required"}
-	}
-	if a := c.Stack.Auth; a.Kind != connectors.AuthBearer || a.Token != c.Token {
-		return &connectors.ConfigError{Field: "stack.auth", Problem: "is derived from token; leave it empty"}
-	}
-	if err := c.Stack.Validate(); err != nil {
-		return connectors.PrefixConfigError("stack", err)
-	}
-	return nil
-}
+// Validate reports the first faulty field (connectors.BearerConfig's
+// checks).
+func (c Config) Validate() error { return connectors.BearerConfig(c).Validate() }

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/indicateurs"
 	"github.com/relais-dev/relais/contracts/connectortest"
@@ -54,8 +52,7 @@ func setup(t *testing.T, env connectortest.Env) (*mockindicateurs.Server, *indic
 	mock := mockindicateurs.New(mockindicateurs.Options{Now: env.Now, Logger: slog.New(slog.DiscardHandler)})
 	srv := httptest.NewServer(mock)
 	t.Cleanup(srv.Close)
-	c, err := indicateurs.New("indicateurs", indicateurs.Config{BaseURL: srv.URL, Token: mockindicateurs.DefaultToken, Stack: env.Stack},
-		connectors.Deps{Metrics: connectors.NewMetrics(prometheus.NewRegistry()), Logger: slog.New(slog.DiscardHandler), Now: env.Now})
+	c, err := indicateurs.New("indicateurs", indicateurs.Config{BaseURL: srv.URL, Token: mockindicateurs.DefaultToken, Stack: env.Stack}, env.Deps())
 	if err != nil {
 		t.Fatalf("building the connector: %v", err)
 	}

@@ -6,10 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/relais-dev/relais/connectors"
@@ -24,10 +22,7 @@ type Client struct {
 	cfg   Config
 	stack *connectors.Stack
 	now   func() time.Time
-
-	mu                       sync.Mutex
-	lastSuccess, lastFailure time.Time
-	lastError                string
+	last  connectors.LastOutcomes
 }
 
 var _ connectors.Connector = (*Client)(nil)
@@ -53,26 +48,12 @@ func (c *Client) Name() string { return c.name }
 func (c *Client) CloseIdleConnections() { c.stack.CloseIdleConnections() }
 
 // Status reports the breaker, the rate limiter and the last outcomes.
-func (c *Client) Status() connectors.Status {
-	s := c.stack.Status()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.lastSuccess.IsZero() {
-		t := c.lastSuccess
-		s.LastSuccess = &t
-	}
-	if !c.lastFailure.IsZero() {
-		t := c.lastFailure
-		s.LastFailure = &t
-		s.LastError = c.lastError
-	}
-	return s
-}
+func (c *Client) Status() connectors.Status { return c.last.Fill(c.stack.Status()) }
 
 // Deliver sends the Bundle of d.Report.
 func (c *Client) Deliver(ctx context.Context, d *connectors.Delivery) (connectors.Receipt, error) {
 	rec, err := c.deliver(ctx, d)
-	c.record(err)
+	c.last.Record(c.now(), err)
 	return rec, err
 }
 
@@ -119,29 +100,18 @@ func (c *Client) deliver(ctx context.Context, d *connectors.Delivery) (connector
 		return connectors.Receipt{}, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			return connectors.Receipt{}, &connectors.Error{Class: connectors.Permanent, Op: op + ": contract: unexpected success status", Status: resp.StatusCode}
-		}
-		ce := connectors.Classify(resp, op, c.now())
-		ce.Code = outcomeCode(ce.Body)
-		return connectors.Receipt{}, ce
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse+1))
+	raw, err := connectors.ReadAnswer(resp, op, c.now(), maxResponse, http.StatusOK)
 	if err != nil {
-		return connectors.Receipt{}, connectors.ClassifyTransportError(op, fmt.Errorf("reading the answer: %w", err))
-	}
-	if len(raw) > maxResponse {
-		return connectors.Receipt{}, &connectors.Error{Class: connectors.Permanent, Op: op + ": answer_too_large"}
+		if ce, ok := errors.AsType[*connectors.Error](err); ok && ce.Status >= 300 {
+			ce.Code = outcomeCode(ce.Body)
+		}
+		return connectors.Receipt{}, err
 	}
 	var tr transactionResponse
-	if err := json.Unmarshal(raw, &tr); err != nil {
-		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
-			return connectors.Receipt{}, &connectors.Error{Class: connectors.Permanent, Op: fmt.Sprintf("%s: contract: field %q is a JSON %s, want %s", op, te.Field, te.Value, te.Type), Err: err}
-		}
+	if err := connectors.DecodeAnswer(op, raw, &tr); err != nil {
 		// Not JSON, or cut: the receiver may have stored the Bundle; the
 		// retry under the same key gets the first answer.
-		return connectors.Receipt{}, &connectors.Error{Class: connectors.Retryable, Op: op + ": decoding the answer", Err: err}
+		return connectors.Receipt{}, err
 	}
 	if tr.ID == nil || *tr.ID == "" {
 		return connectors.Receipt{}, &connectors.Error{Class: connectors.Permanent, Op: op + `: contract: field "id" (the Task id) is missing from the transaction-response`}
@@ -200,24 +170,4 @@ func outcomeCode(body []byte) string {
 		}
 	}
 	return ""
-}
-
-func (c *Client) record(err error) {
-	now := c.now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err == nil {
-		c.lastSuccess = now
-		return
-	}
-	c.lastFailure = now
-	if _, ok := errors.AsType[*connectors.BreakerOpenError](err); ok {
-		c.lastError = connectors.Retryable.String() + ": breaker open"
-		return
-	}
-	if ce, ok := errors.AsType[*connectors.Error](err); ok && ce.Status != 0 {
-		c.lastError = fmt.Sprintf("%s (HTTP %d)", ce.Class, ce.Status)
-		return
-	}
-	c.lastError = connectors.ClassOf(err).String()
 }

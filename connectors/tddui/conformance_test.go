@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/tddui"
 	"github.com/relais-dev/relais/contracts/connectortest"
@@ -46,8 +44,7 @@ func setup(t *testing.T, env connectortest.Env) (*mocktddui.Server, *tddui.Clien
 	mock := mocktddui.New(mocktddui.Options{Now: env.Now, Logger: slog.New(slog.DiscardHandler)})
 	srv := httptest.NewServer(mock)
 	t.Cleanup(srv.Close)
-	c, err := tddui.New("tddui", tddui.Config{BaseURL: srv.URL, Token: mocktddui.DefaultToken, Stack: env.Stack},
-		connectors.Deps{Metrics: connectors.NewMetrics(prometheus.NewRegistry()), Logger: slog.New(slog.DiscardHandler), Now: env.Now})
+	c, err := tddui.New("tddui", tddui.Config{BaseURL: srv.URL, Token: mocktddui.DefaultToken, Stack: env.Stack}, env.Deps())
 	if err != nil {
 		t.Fatalf("building the connector: %v", err)
 	}

@@ -1,7 +1,6 @@
 package connectortest
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/clock"
@@ -102,6 +103,12 @@ type PullEnv struct {
 	// Wrap must wrap the mock's handler: it records the credentials the
 	// puller sends so the suite can look for them in the logs.
 	Wrap func(http.Handler) http.Handler
+}
+
+// Deps returns the dependencies to build the puller with: metrics on a
+// registry of its own, Logger and Now.
+func (e PullEnv) Deps() connectors.Deps {
+	return connectors.Deps{Metrics: connectors.NewMetrics(prometheus.NewRegistry()), Logger: e.Logger, Now: e.Now}
 }
 
 // PullPair is a fresh mock and a puller to it.
@@ -288,7 +295,7 @@ type pullSuite struct {
 type pullBench struct {
 	clock *clock.Fake
 	pair  PullPair
-	log   *lockedBuffer
+	log   *LogBuffer
 	rec   *secretRecorder
 	h     *PullHarness
 }
@@ -296,12 +303,12 @@ type pullBench struct {
 func (s *pullSuite) setup(t *testing.T) *pullBench {
 	t.Helper()
 	c := clock.NewFake(time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC))
-	buf := &lockedBuffer{}
+	buf := &LogBuffer{}
 	rec := newSecretRecorder(s.h)
 	env := PullEnv{
 		Now:    c.Now,
 		Stack:  suiteStack(),
-		Logger: slog.New(slog.NewJSONHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Logger: buf.Logger(),
 		Wrap:   rec.wrap,
 	}
 	pair := s.h.Setup(t, env)
@@ -310,7 +317,7 @@ func (s *pullSuite) setup(t *testing.T) *pullBench {
 	}
 	b := &pullBench{clock: c, pair: pair, log: buf, rec: rec, h: &s.h}
 	t.Cleanup(func() {
-		s.lines.Add(int64(buf.lines()))
+		s.lines.Add(int64(buf.Lines()))
 		b.noSecretIn(t, "the log", buf.String())
 	})
 	return b
@@ -889,28 +896,4 @@ func (r *secretRecorder) count() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.requests
-}
-
-// lockedBuffer is a log destination safe for concurrent writers.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func (b *lockedBuffer) lines() int {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Count(b.buf.Bytes(), []byte{'\n'})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/connectors/clock"
@@ -61,6 +63,12 @@ type Env struct {
 	// failures and probes after a short OpenTimeout (wall clock, as
 	// gobreaker keeps it). Its Auth is left to the connector.
 	Stack connectors.StackConfig
+}
+
+// Deps returns the dependencies to build the connector with: metrics on a
+// registry of its own, a logger that discards everything, and Now.
+func (e Env) Deps() connectors.Deps {
+	return connectors.Deps{Metrics: connectors.NewMetrics(prometheus.NewRegistry()), Logger: slog.New(slog.DiscardHandler), Now: e.Now}
 }
 
 // Pair is a fresh mock and a connector to it.

@@ -153,44 +153,18 @@ type parcelConnector struct {
 	base    string
 	now     func() time.Time
 	variant string
-
-	mu          sync.Mutex
-	lastSuccess time.Time
-	lastFailure time.Time
-	lastError   string
+	last    connectors.LastOutcomes
 }
 
 var _ connectors.Connector = (*parcelConnector)(nil)
 
 func (c *parcelConnector) Name() string { return "parcels" }
 
-func (c *parcelConnector) Status() connectors.Status {
-	s := c.stack.Status()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if !c.lastSuccess.IsZero() {
-		t := c.lastSuccess
-		s.LastSuccess = &t
-	}
-	if !c.lastFailure.IsZero() {
-		t := c.lastFailure
-		s.LastFailure, s.LastError = &t, c.lastError
-	}
-	return s
-}
+func (c *parcelConnector) Status() connectors.Status { return c.last.Fill(c.stack.Status()) }
 
 func (c *parcelConnector) Deliver(ctx context.Context, d *connectors.Delivery) (connectors.Receipt, error) {
 	rec, err := c.deliver(ctx, d)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if err == nil {
-		c.lastSuccess = c.now()
-		return rec, nil
-	}
-	c.lastFailure, c.lastError = c.now(), connectors.ClassOf(err).String()
-	if ce, ok := errors.AsType[*connectors.Error](err); ok && ce.Status != 0 {
-		c.lastError += fmt.Sprintf(" (HTTP %d)", ce.Status)
-	}
+	c.last.Record(c.now(), err)
 	return rec, err
 }
 

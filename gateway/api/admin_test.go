@@ -187,11 +187,7 @@ func (bnd *bundle) exerciseAdmin(t *testing.T) {
 			t.Fatalf("the cause leaks: %s", r.body)
 		}
 	}
-	bnd.mu.Lock()
-	for k := range broken.coverage {
-		bnd.coverage[k] = true
-	}
-	bnd.mu.Unlock()
+	bnd.addCoverage(broken)
 }
 
 // failingAdminStore fails the admin writes and reads, once authenticated.

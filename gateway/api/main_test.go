@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -292,6 +293,13 @@ func (bnd *bundle) do(tb testing.TB, c call) result {
 	res := result{status: resp.StatusCode, header: resp.Header, body: body}
 	bnd.checkResponse(tb, c, checked, res)
 	return res
+}
+
+// addCoverage adds the routes other's checked answers covered to bnd's.
+func (bnd *bundle) addCoverage(other *bundle) {
+	bnd.mu.Lock()
+	defer bnd.mu.Unlock()
+	maps.Copy(bnd.coverage, other.coverage)
 }
 
 func newRequest(tb testing.TB, base string, c call) *http.Request {

@@ -112,33 +112,11 @@ func mandateError(err error) error {
 	case errors.Is(err, mandate.ErrNotFound):
 		return notFound("mandate")
 	case errors.As(err, &re) && re.Code == mandate.CodeInvalidCode:
-		return &Error{Status: http.StatusUnprocessableEntity, Code: re.Code, Title: "Invalid confirmation code", Field: "code",
-			Detail: "Ce code ne correspond pas. Vérifiez le SMS reçu par la personne et réessayez."}
+		return &Error{Status: http.StatusUnprocessableEntity, Code: re.Code, Title: "Invalid confirmation code", Field: "code", Detail: re.Explanation()}
 	case errors.As(err, &re):
-		return &Error{Status: http.StatusConflict, Code: re.Code, Title: "Mandate refused", Detail: refusalDetail(re.Code)}
+		return &Error{Status: http.StatusConflict, Code: re.Code, Title: "Mandate refused", Detail: re.Explanation()}
 	}
 	return err
-}
-
-// refusalDetail explains a refusal to the staff, in French.
-func refusalDetail(code string) string {
-	switch code {
-	case mandate.CodeExpired:
-		return "Ce mandat a expiré : renouvelez-le avec la personne."
-	case mandate.CodeRevoked:
-		return "Ce mandat a été révoqué : créez-en un nouveau avec la personne."
-	case mandate.CodeNotActive:
-		return "Ce mandat attend encore le code reçu par SMS par la personne."
-	case mandate.CodeNotDraft:
-		return "Ce mandat est déjà confirmé."
-	case mandate.CodeCodeExpired:
-		return "Ce code n'est plus valable (délai dépassé ou trop d'essais) : créez un nouveau mandat."
-	case mandate.CodeOtherOrganisation:
-		return "Ce mandat est détenu par une autre structure."
-	case mandate.CodeDemarcheNotCovered:
-		return "Ce mandat ne couvre pas cette démarche."
-	}
-	return "Ce mandat ne permet pas cette opération."
 }
 
 func (s *Server) createMandate(w http.ResponseWriter, r *http.Request) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -27,28 +28,45 @@ func FuzzCreateMandate(f *testing.F) {
 	f.Add([]byte(`{"duration_days":1e400}`))
 	f.Add([]byte(`[[[[[[[[[[[[[[[[[[[[[[[[[[[[`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		req := httptest.NewRequest(http.MethodPost, "/v1/mandates", bytes.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		req.Header.Set("Authorization", bnd.a.bearer())
-		rec := httptest.NewRecorder()
-		bnd.server.ServeHTTP(rec, req)
-		if rec.Code == http.StatusCreated {
-			return
-		}
-		var p problem
-		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Code < 400 || rec.Code > 499 || p.Code == "" {
-			t.Fatalf("status %d: %s", rec.Code, rec.Body)
-		}
+		problem := bnd.postFuzzed(t, "/v1/mandates", body)
 		var sent struct {
 			Person map[string]any `json:"person"`
 		}
-		if json.Unmarshal(body, &sent) == nil {
-			for _, k := range []string{"family_name", "given_names", "birth_date"} {
-				if s, ok := sent.Person[k].(string); ok && len(s) >= 6 && !bytes.Contains([]byte(apiWords), []byte(s)) &&
-					bytes.Contains(rec.Body.Bytes(), []byte(s)) {
-					t.Fatalf("the problem quotes %s %q: %s", k, s, rec.Body)
-				}
-			}
+		if problem == nil || json.Unmarshal(body, &sent) != nil {
+			return
 		}
+		wantUnquoted(t, problem, apiWords, sent.Person["family_name"], sent.Person["given_names"], sent.Person["birth_date"])
 	})
+}
+
+// postFuzzed posts a fuzzed JSON body to path as tenant a and fails t
+// unless the answer is 201 or a client problem (4xx) with a code. It
+// returns the problem's body, nil for a 201.
+func (bnd *bundle) postFuzzed(t *testing.T, path string, body []byte) []byte {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodPost, path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", bnd.a.bearer())
+	rec := httptest.NewRecorder()
+	bnd.server.ServeHTTP(rec, req)
+	if rec.Code == http.StatusCreated {
+		return nil
+	}
+	var p problem
+	if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Code < 400 || rec.Code > 499 || p.Code == "" {
+		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+	return rec.Body.Bytes()
+}
+
+// wantUnquoted fails t when a problem quotes one of the values sent: a
+// string of 6 bytes or more that words, what the problems say on their
+// own, does not hold. Values that are not strings are ignored.
+func wantUnquoted(t *testing.T, problem []byte, words string, values ...any) {
+	t.Helper()
+	for _, v := range values {
+		if s, ok := v.(string); ok && len(s) >= 6 && !strings.Contains(words, s) && bytes.Contains(problem, []byte(s)) {
+			t.Fatalf("the problem quotes %q: %s", s, problem)
+		}
+	}
 }

@@ -357,7 +357,7 @@ func (bnd *bundle) exerciseBrokenMandates(t *testing.T) {
 	a := broken.a
 	id := "/v1/mandates/mdt_aaaaaaaaaaaaaaaa"
 	ref := "?person=prs_" + strings.Repeat("a", 32)
-	for _, c := range []call{
+	routes := []call{
 		post(a, "/v1/mandates", encode(t, zoeMandate())),
 		get(a, "/v1/mandates"+ref),
 		get(a, id),
@@ -366,7 +366,8 @@ func (bnd *bundle) exerciseBrokenMandates(t *testing.T) {
 		post(a, id+"/renew", nil),
 		post(a, id+"/transfer", []byte(`{"professional":{"id":"a","name":"b"}}`)),
 		get(a, "/v1/journal/mandates"+ref),
-	} {
+	}
+	for _, c := range routes {
 		p := wantProblem(t, broken.do(t, c), http.StatusInternalServerError, "internal_error")
 		if strings.Contains(p.Detail, "disk") {
 			t.Fatalf("the cause leaks: %+v", p)
@@ -377,26 +378,13 @@ func (bnd *bundle) exerciseBrokenMandates(t *testing.T) {
 	off := &bundle{coverage: broken.coverage, a: bnd.a}
 	off.srv = httptest.NewServer(api.New(api.Config{}, api.Deps{Store: st, Connectors: connectors.NewRegistry(), Registry: prometheus.NewRegistry()}))
 	t.Cleanup(off.srv.Close)
-	for _, c := range []call{
-		post(a, "/v1/mandates", encode(t, zoeMandate())),
-		get(a, "/v1/mandates"+ref),
-		get(a, id),
-		{method: http.MethodDelete, path: id, auth: a.bearer()},
-		post(a, id+"/confirm", []byte(`{"code":"123456"}`)),
-		post(a, id+"/renew", nil),
-		post(a, id+"/transfer", []byte(`{"professional":{"id":"a","name":"b"}}`)),
-		get(a, "/v1/journal/mandates"+ref),
-	} {
+	for _, c := range routes {
 		p := wantProblem(t, off.do(t, c), http.StatusServiceUnavailable, api.CodeMandatesNotConfigured)
 		if !strings.Contains(p.Detail, "mandates.person_key") {
 			t.Fatalf("%s %s: detail %q does not name the setting", c.method, c.path, p.Detail)
 		}
 	}
-	bnd.mu.Lock()
-	for k := range broken.coverage {
-		bnd.coverage[k] = true
-	}
-	bnd.mu.Unlock()
+	bnd.addCoverage(broken)
 }
 
 // TestMandatesOff: a gateway without a mandate service answers 503

@@ -306,11 +306,7 @@ func (bnd *bundle) exerciseProfiles(t *testing.T) {
 	wantProblem(t, bnd.do(t, lookup(bnd.a, encode(t, lookupBody("mandate_id", mid)))), http.StatusServiceUnavailable, api.CodeProfilesNotConfigured)
 	wantProblem(t, bnd.do(t, get(bnd.a, v.Href)), http.StatusServiceUnavailable, api.CodeProfilesNotConfigured)
 
-	bnd.mu.Lock()
-	for k := range pb.coverage {
-		bnd.coverage[k] = true
-	}
-	bnd.mu.Unlock()
+	bnd.addCoverage(pb.bundle)
 }
 
 // TestProfileAcrossTenants: one tenant's lookup is invisible to another,

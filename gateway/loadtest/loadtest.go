@@ -119,16 +119,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 	defer func() { _ = safe.Stop(context.WithoutCancel(ctx)) }()
 
-	dsn := filepath.Join(o.DataDir, "bench.db")
-	if o.Driver == "postgres" {
-		// A fresh database per run: nothing left from a previous run skews it.
-		var drop func(context.Context) error
-		dsn, drop, err = store.CreateTempDatabase(ctx, o.DSN, "relais_bench")
-		if err != nil {
-			return Result{}, err
-		}
-		defer func() { _ = drop(context.WithoutCancel(ctx)) }()
+	dsn, drop, err := benchDatabase(ctx, o.Driver, o.DSN, filepath.Join(o.DataDir, "bench.db"))
+	if err != nil {
+		return Result{}, err
 	}
+	defer func() { _ = drop(context.WithoutCancel(ctx)) }()
 	cfg := gateway.Config{
 		Listen:     "127.0.0.1:0",
 		Store:      gateway.StoreConfig{Driver: o.Driver, DSN: connectors.Secret(dsn), MaxConns: 40},
@@ -179,8 +174,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	slices.Sort(lat)
-	res.AcceptP50, res.AcceptP99, res.AcceptMax = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
+	res.AcceptP50, res.AcceptP99, res.AcceptMax = quantiles(lat)
 	if err := waitDocuments(ctx, mock, o.Submissions+o.LatencySubmissions); err != nil {
 		return res, err
 	}
@@ -190,6 +184,22 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// benchDatabase is the store of a run: the SQLite file sqlitePath, or a
+// fresh PostgreSQL database on the server of dsn, so that nothing left from
+// a previous run skews it. drop removes the PostgreSQL one.
+func benchDatabase(ctx context.Context, driver, dsn, sqlitePath string) (string, func(context.Context) error, error) {
+	if driver != "postgres" {
+		return sqlitePath, func(context.Context) error { return nil }, nil
+	}
+	return store.CreateTempDatabase(ctx, dsn, "relais_bench")
+}
+
+// quantiles sorts lat and returns its median, 99th percentile and maximum.
+func quantiles(lat []time.Duration) (p50, p99, maxLat time.Duration) {
+	slices.Sort(lat)
+	return lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
 }
 
 func waitDocuments(ctx context.Context, mock *mockcoffrefort.Server, want int) error {

@@ -124,11 +124,9 @@ func RunLookup(ctx context.Context, o LookupOptions) (LookupResult, error) {
 	}
 	defer func() { _ = platforms.Stop(context.WithoutCancel(ctx)) }()
 
-	dsn, drop := filepath.Join(o.DataDir, "lookup.db"), func(context.Context) error { return nil }
-	if o.Driver == "postgres" {
-		if dsn, drop, err = store.CreateTempDatabase(ctx, o.DSN, "relais_bench"); err != nil {
-			return res, err
-		}
+	dsn, drop, err := benchDatabase(ctx, o.Driver, o.DSN, filepath.Join(o.DataDir, "lookup.db"))
+	if err != nil {
+		return res, err
 	}
 	defer func() { _ = drop(context.WithoutCancel(ctx)) }()
 	closePullers := func() {}
@@ -195,8 +193,7 @@ func RunLookup(ctx context.Context, o LookupOptions) (LookupResult, error) {
 			res.Incomplete++
 		}
 	}
-	slices.Sort(lat)
-	res.P50, res.P99, res.Max = lat[len(lat)/2], lat[len(lat)*99/100], lat[len(lat)-1]
+	res.P50, res.P99, res.Max = quantiles(lat)
 	res.OverheadP50, res.OverheadP99 = res.P50-res.Slowest, res.P99-res.Slowest
 	return res, nil
 }

@@ -86,6 +86,30 @@ func (e *RefusedError) Error() string {
 // Is matches the sentinel of e's code.
 func (e *RefusedError) Is(target error) bool { return target != nil && sentinel(e.Code) == target }
 
+// Explanation explains the refusal to the staff, in French: the text the
+// API's problem detail and the professional space both show.
+func (e *RefusedError) Explanation() string {
+	switch e.Code {
+	case CodeExpired:
+		return "Ce mandat a expiré : renouvelez-le avec la personne."
+	case CodeRevoked:
+		return "Ce mandat a été révoqué : créez-en un nouveau avec la personne."
+	case CodeOtherOrganisation:
+		return "Ce mandat est détenu par une autre structure."
+	case CodeDemarcheNotCovered:
+		return "Ce mandat ne couvre pas cette démarche."
+	case CodeNotActive:
+		return "Ce mandat attend encore le code reçu par SMS par la personne."
+	case CodeNotDraft:
+		return "Ce mandat est déjà confirmé."
+	case CodeInvalidCode:
+		return "Ce code ne correspond pas. Vérifiez le SMS reçu par la personne et réessayez."
+	case CodeCodeExpired:
+		return "Ce code n'est plus valable (délai dépassé ou trop d'essais) : créez un nouveau mandat."
+	}
+	return "Ce mandat ne permet pas cette opération."
+}
+
 func refused(code string, m Mandate, d Demarche) *RefusedError {
 	return &RefusedError{Code: code, MandateID: m.ID, Demarche: d}
 }

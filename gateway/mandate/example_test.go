@@ -53,3 +53,16 @@ func ExamplePerson_Validate() {
 	}
 	// Output: birth_place invalid_format
 }
+
+// A refusal has a stable code for programs and a French explanation for
+// the staff, the same in the API's problems and the professional space.
+func ExampleRefusedError_Explanation() {
+	var err error = &mandate.RefusedError{Code: mandate.CodeExpired, MandateID: "mdt_aaaaaaaaaaaaaaaa"}
+	if re, ok := errors.AsType[*mandate.RefusedError](err); ok {
+		fmt.Println(re.Code, errors.Is(err, mandate.ErrExpired))
+		fmt.Println(re.Explanation())
+	}
+	// Output:
+	// mandate_expired true
+	// Ce mandat a expiré : renouvelez-le avec la personne.
+}

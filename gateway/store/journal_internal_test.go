@@ -2,11 +2,8 @@ package store
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/relais-dev/relais/gateway/vault"
 )
 
 // TestJournalTamperEvident edits a sealed entry behind the triggers' back,
@@ -15,15 +12,7 @@ import (
 func TestJournalTamperEvident(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	keys, _ := vault.ParseKeys(vault.GenerateKeySpec("k"), "")
-	s, err := Open(ctx, Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "j.db"), Keyring: keys})
-	if err != nil {
-		t.Fatalf("opening store: %v", err)
-	}
-	t.Cleanup(s.Close)
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatalf("migrating: %v", err)
-	}
+	s := openTestStore(t, nil)
 	for _, op := range []string{"submission.accept", "delivery.attempt", "delivery.replay"} {
 		if err := s.AppendJournal(ctx, JournalEntry{TenantID: "t1", Operation: op, Outcome: "ok"}); err != nil {
 			t.Fatalf("appending: %v", err)

@@ -3,12 +3,10 @@ package store
 import (
 	"bytes"
 	"context"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/relais-dev/relais/gateway/mandate"
-	"github.com/relais-dev/relais/gateway/vault"
 )
 
 // TestMandateIdentitySealed reads the raw rows: the identity and the phone
@@ -17,15 +15,7 @@ import (
 func TestMandateIdentitySealed(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	keys, _ := vault.ParseKeys(vault.GenerateKeySpec("k"), "")
-	s, err := Open(ctx, Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "m.db"), Keyring: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := openTestStore(t, nil)
 	ten, _ := s.EnsureTenant(ctx, "t")
 	at := time.Date(2026, 3, 2, 9, 15, 0, 0, time.UTC)
 	p := mandate.Person{FamilyName: "Lefèvre", GivenNames: "Zoé", BirthDate: "1948-03-14", Sex: "female", BirthCountry: "99134"}

@@ -284,14 +284,9 @@ WHERE cj.tenant_id = $1 AND cj.consent_id = $2 ORDER BY cj.seq`, tenantID, conse
 	if err != nil {
 		return nil, fmt.Errorf("listing consent journal: %w", err)
 	}
-	defer r.Close()
-	out := []JournalEntry{}
-	for r.Next() {
-		e, err := scanJournal(r)
-		if err != nil {
-			return nil, fmt.Errorf("reading journal entry: %w", err)
-		}
-		out = append(out, e)
+	out, err := collectJournal(r)
+	if out == nil && err == nil {
+		out = []JournalEntry{} // an empty list, not none
 	}
-	return out, r.Err()
+	return out, err
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -220,15 +219,7 @@ func TestSharedLimiterDeadline(t *testing.T) {
 // in-process buckets.
 func TestReserverSQLite(t *testing.T) {
 	t.Parallel()
-	keys, err := vault.ParseKeys(vault.GenerateKeySpec("test1"), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := Open(t.Context(), Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "r.db"), Keyring: keys})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := openTestStore(t, nil)
 	if r := s.Reserver(); r != nil {
 		t.Fatalf("SQLite store has a shared Reserver %T", r)
 	}

@@ -4,10 +4,7 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"path/filepath"
 	"testing"
-
-	"github.com/relais-dev/relais/gateway/vault"
 )
 
 // TestSealedRowsBoundToTheirRow copies sealed columns from one row to
@@ -17,19 +14,12 @@ import (
 func TestSealedRowsBoundToTheirRow(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	keys, _ := vault.ParseKeys(vault.GenerateKeySpec("k"), "")
-	s, err := Open(ctx, Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "s.db"), Keyring: keys})
-	if err != nil {
-		t.Fatalf("opening store: %v", err)
-	}
-	t.Cleanup(s.Close)
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatalf("migrating: %v", err)
-	}
+	s := openTestStore(t, nil)
 	ten, _ := s.EnsureTenant(ctx, "t")
 	var subs [2]Submission
 	for i, key := range []string{"a", "b"} {
 		content := bytes.Repeat([]byte(key), ChunkSize+1) // two chunks
+		var err error
 		subs[i], _, err = s.CreateSubmission(ctx, NewSubmission{
 			TenantID: ten.ID, APIKeyID: "key_test", IdempotencyKey: key, RequestHash: []byte(key), Kind: "document_deposit",
 			Payload: []byte(`{"beneficiary":"` + key + `"}`), Content: [][]byte{content[:ChunkSize], content[ChunkSize:]},

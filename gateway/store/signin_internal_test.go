@@ -6,11 +6,8 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/relais-dev/relais/gateway/vault"
 )
 
 // TestSignInAtRest reads the sign-in tables as someone holding a copy of
@@ -19,15 +16,7 @@ import (
 func TestSignInAtRest(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	keys, _ := vault.ParseKeys(vault.GenerateKeySpec("k"), "")
-	s, err := Open(ctx, Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "s.db"), Keyring: keys})
-	if err != nil {
-		t.Fatalf("opening store: %v", err)
-	}
-	t.Cleanup(s.Close)
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatalf("migrating: %v", err)
-	}
+	s := openTestStore(t, nil)
 	now := time.Now()
 	secrets := [][]byte{[]byte("STATE-a-0123456789abcdefghijklmnop"), []byte("NONCE-a"), []byte("SESSION-a-0123456789abcdefghijklmn"),
 		[]byte("SESSION-b-0123456789abcdefghijklmn"), []byte("TOKEN-a"), []byte("Zoé Lefèvre")}
@@ -97,18 +86,10 @@ WHERE id_hash = $2`, hashB, hashA); err != nil {
 func TestPurgeWorkerDrainsTheBacklog(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	keys, _ := vault.ParseKeys(vault.GenerateKeySpec("k"), "")
 	now := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
-	s, err := Open(ctx, Options{Driver: "sqlite", DSN: filepath.Join(t.TempDir(), "s.db"), Keyring: keys, Now: func() time.Time { return now }})
-	if err != nil {
-		t.Fatalf("opening store: %v", err)
-	}
-	t.Cleanup(s.Close)
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatalf("migrating: %v", err)
-	}
+	s := openTestStore(t, func() time.Time { return now })
 	const expired = 2*purgeBatch + 17
-	err = s.b.inTx(ctx, func(tx txn) error {
+	err := s.b.inTx(ctx, func(tx txn) error {
 		for i := range expired + 1 {
 			exp := now.Add(-time.Second)
 			if i == expired {

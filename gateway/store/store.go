@@ -457,6 +457,12 @@ WHERE seq > $1 AND ($2 = '' OR tenant_id = $3) ORDER BY seq LIMIT $4`, afterSeq,
 	if err != nil {
 		return nil, fmt.Errorf("listing journal: %w", err)
 	}
+	return collectJournal(r)
+}
+
+// collectJournal reads every row of r, journalColumns each, and closes it.
+// It returns nil for no rows.
+func collectJournal(r rows) ([]JournalEntry, error) {
 	defer r.Close()
 	var out []JournalEntry
 	for r.Next() {
@@ -498,17 +504,8 @@ func (s *Store) SealJournal(ctx context.Context, limit int) (int, error) {
 		if err != nil {
 			return fmt.Errorf("listing unsealed entries: %w", err)
 		}
-		var pending []JournalEntry
-		for r.Next() {
-			e, err := scanJournal(r)
-			if err != nil {
-				r.Close()
-				return fmt.Errorf("reading journal entry: %w", err)
-			}
-			pending = append(pending, e)
-		}
-		r.Close()
-		if err := r.Err(); err != nil {
+		pending, err := collectJournal(r)
+		if err != nil {
 			return err
 		}
 		seqs, positions := make([]int64, len(pending)), make([]int64, len(pending))

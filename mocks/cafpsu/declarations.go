@@ -162,12 +162,12 @@ func (s *Server) createDeclaration(w http.ResponseWriter, r *http.Request) {
 	}
 	var req declarationRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-		writeProblem(w, http.StatusBadRequest, "INVALID_REQUEST", "La requête est invalide.")
+		problems.Write(w, http.StatusBadRequest, "INVALID_REQUEST", "La requête est invalide.")
 		return
 	}
 	now := s.opts.Now()
 	if code, detail, errs := s.check(st, req, now); code != "" {
-		writeProblem(w, http.StatusUnprocessableEntity, code, detail, errs...)
+		problems.Write(w, http.StatusUnprocessableEntity, code, detail, errs...)
 		return
 	}
 	s.mu.Lock()
@@ -185,13 +185,13 @@ func (s *Server) createDeclaration(w http.ResponseWriter, r *http.Request) {
 // check applies the business rules, in order: establishment, calendar,
 // months, figures. It returns the first failing rule's code with all its
 // field errors, or "".
-func (s *Server) check(st *Structure, req declarationRequest, now time.Time) (string, string, []fieldError) {
-	var errs []fieldError
+func (s *Server) check(st *Structure, req declarationRequest, now time.Time) (string, string, []platform.ProblemField) {
+	var errs []platform.ProblemField
 	if req.Establishment.SIRET != st.SIRET {
-		errs = append(errs, fieldError{"/establishment/siret", "Ce SIRET n'est pas celui de la structure."})
+		errs = append(errs, platform.ProblemField{Pointer: "/establishment/siret", Detail: "Ce SIRET n'est pas celui de la structure."})
 	}
 	if f := req.Establishment.FINESS; (f == nil) != (st.FINESS == "") || (f != nil && *f != st.FINESS) {
-		errs = append(errs, fieldError{"/establishment/finess", "Ce FINESS n'est pas celui de la structure."})
+		errs = append(errs, platform.ProblemField{Pointer: "/establishment/finess", Detail: "Ce FINESS n'est pas celui de la structure."})
 	}
 	if len(errs) > 0 {
 		return "ESTABLISHMENT_MISMATCH", "L'établissement déclaré ne correspond pas à la structure " + st.PartnerNumber + ".", errs
@@ -202,10 +202,10 @@ func (s *Server) check(st *Structure, req declarationRequest, now time.Time) (st
 		switch win.state(now) {
 		case "upcoming":
 			return "PERIOD_NOT_OPEN", fmt.Sprintf("La déclaration %s %d n'est possible qu'à partir du %s.", req.Kind, req.Year, frenchDate(win.opens)),
-				[]fieldError{{"/year", "Cette déclaration n'est pas encore ouverte."}}
+				[]platform.ProblemField{{Pointer: "/year", Detail: "Cette déclaration n'est pas encore ouverte."}}
 		case "closed":
 			return "DEADLINE_PASSED", fmt.Sprintf("La date limite de la déclaration %s %d (%s) est dépassée.", req.Kind, req.Year, frenchDate(win.deadline)),
-				[]fieldError{{"/year", "La date limite de cette déclaration est dépassée."}}
+				[]platform.ProblemField{{Pointer: "/year", Detail: "La date limite de cette déclaration est dépassée."}}
 		}
 	}
 
@@ -215,15 +215,15 @@ func (s *Server) check(st *Structure, req declarationRequest, now time.Time) (st
 		y, mo, _ := splitMonth(m.Month)
 		switch {
 		case y != req.Year || mo > want:
-			errs = append(errs, fieldError{fmt.Sprintf("/months/%d/month", i), fmt.Sprintf("Ce mois n'appartient pas à la période de la déclaration %s %d.", req.Kind, req.Year)})
+			errs = append(errs, platform.ProblemField{Pointer: fmt.Sprintf("/months/%d/month", i), Detail: fmt.Sprintf("Ce mois n'appartient pas à la période de la déclaration %s %d.", req.Kind, req.Year)})
 		case seen[m.Month]:
-			errs = append(errs, fieldError{fmt.Sprintf("/months/%d/month", i), "Ce mois est déclaré deux fois."})
+			errs = append(errs, platform.ProblemField{Pointer: fmt.Sprintf("/months/%d/month", i), Detail: "Ce mois est déclaré deux fois."})
 		}
 		seen[m.Month] = true
 	}
 	for mo := 1; mo <= want; mo++ {
 		if key := fmt.Sprintf("%04d-%02d", req.Year, mo); !seen[key] {
-			errs = append(errs, fieldError{"/months", "Le mois " + key + " manque."})
+			errs = append(errs, platform.ProblemField{Pointer: "/months", Detail: "Le mois " + key + " manque."})
 		}
 	}
 	if len(errs) > 0 {
@@ -234,13 +234,13 @@ func (s *Server) check(st *Structure, req declarationRequest, now time.Time) (st
 		at := fmt.Sprintf("/months/%d/", i)
 		y, mo, _ := splitMonth(m.Month)
 		if m.PSUHours > m.BilledHours {
-			errs = append(errs, fieldError{at + "psu_hours", "Les heures PSU dépassent les heures facturées."})
+			errs = append(errs, platform.ProblemField{Pointer: at + "psu_hours", Detail: "Les heures PSU dépassent les heures facturées."})
 		}
 		if m.OpeningDays > daysIn(y, time.Month(mo)) {
-			errs = append(errs, fieldError{at + "opening_days", "Le mois n'a pas autant de jours."})
+			errs = append(errs, platform.ProblemField{Pointer: at + "opening_days", Detail: "Le mois n'a pas autant de jours."})
 		}
 		if m.OpeningDays == 0 && (m.BilledHours > 0 || m.AttendedHours > 0 || m.PSUHours > 0 || m.Children > 0) {
-			errs = append(errs, fieldError{at + "opening_days", "Un mois sans jour d'ouverture ne peut pas avoir d'activité."})
+			errs = append(errs, platform.ProblemField{Pointer: at + "opening_days", Detail: "Un mois sans jour d'ouverture ne peut pas avoir d'activité."})
 		}
 	}
 	if len(errs) > 0 {
@@ -297,7 +297,7 @@ func (s *Server) getDeclaration(w http.ResponseWriter, r *http.Request) {
 	d, ok := s.declarations[number]
 	s.mu.Unlock()
 	if !ok {
-		writeProblem(w, http.StatusNotFound, "DECLARATION_NOT_FOUND", "Aucune déclaration n'a le numéro "+number+".")
+		problems.Write(w, http.StatusNotFound, "DECLARATION_NOT_FOUND", "Aucune déclaration n'a le numéro "+number+".")
 		return
 	}
 	if _, ok := s.structureFor(w, r, d.partner); !ok {

@@ -7,56 +7,20 @@ import (
 	"github.com/relais-dev/relais/mocks/platform"
 )
 
-// problemBase prefixes the problem types.
-const problemBase = "https://relais.invalid/problems/"
-
-// problem is an RFC 9457 problem details body.
-type problem struct {
-	Type   string       `json:"type"`
-	Title  string       `json:"title"`
-	Status int          `json:"status"`
-	Code   string       `json:"code"`
-	Detail string       `json:"detail"`
-	Errors []fieldError `json:"errors,omitempty"`
-}
-
-type fieldError struct {
-	Pointer string `json:"pointer"`
-	Detail  string `json:"detail"`
-}
-
-// The problem codes, their titles and types.
-var problemKinds = map[string]struct{ title, slug string }{
-	"INVALID_REQUEST":        {"Invalid request", "invalid-request"},
-	"UNSUPPORTED_MEDIA_TYPE": {"Unsupported media type", "unsupported-media-type"},
-	"PAYLOAD_TOO_LARGE":      {"Payload too large", "payload-too-large"},
-	"UNAUTHORIZED":           {"Unauthorized", "unauthorized"},
-	"INSUFFICIENT_SCOPE":     {"Forbidden", "forbidden"},
-	"NOT_YOUR_STRUCTURE":     {"Forbidden", "forbidden"},
-	"STRUCTURE_NOT_FOUND":    {"Not found", "not-found"},
-	"DECLARATION_NOT_FOUND":  {"Not found", "not-found"},
-	"NOT_FOUND":              {"Not found", "not-found"},
-	"METHOD_NOT_ALLOWED":     {"Method not allowed", "method-not-allowed"},
-	"IDEMPOTENCY_CONFLICT":   {"Conflict", "idempotency-conflict"},
-	"PERIOD_NOT_OPEN":        {"Period not open", "period-not-open"},
-	"DEADLINE_PASSED":        {"Deadline passed", "deadline-passed"},
-	"MONTHS_MISMATCH":        {"Months mismatch", "months-mismatch"},
-	"INCONSISTENT_FIGURES":   {"Inconsistent figures", "inconsistent-figures"},
-	"ESTABLISHMENT_MISMATCH": {"Establishment mismatch", "establishment-mismatch"},
-	"RATE_LIMITED":           {"Too many requests", "rate-limited"},
-	"INTERNAL_ERROR":         {"Internal error", "internal-error"},
-	"BAD_GATEWAY":            {"Bad gateway", "bad-gateway"},
-	"SERVICE_UNAVAILABLE":    {"Service unavailable", "service-unavailable"},
-	"GATEWAY_TIMEOUT":        {"Gateway timeout", "gateway-timeout"},
-}
-
-func writeProblem(w http.ResponseWriter, status int, code, detail string, errs ...fieldError) {
-	k := problemKinds[code]
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", "Bearer")
-	}
-	w.Header().Set("Content-Type", "application/problem+json")
-	platform.WriteJSON(w, status, problem{Type: problemBase + k.slug, Title: k.title, Status: status, Code: code, Detail: detail, Errors: errs})
+// problems writes the service's problem details: the runtime's codes and
+// the service's own, with their titles and types. Read-only.
+var problems = platform.ProblemWriter{
+	Codes: map[string]platform.ProblemCode{
+		"NOT_YOUR_STRUCTURE":     {Title: "Forbidden", Slug: "forbidden"},
+		"STRUCTURE_NOT_FOUND":    {Title: "Not found", Slug: "not-found"},
+		"DECLARATION_NOT_FOUND":  {Title: "Not found", Slug: "not-found"},
+		"PERIOD_NOT_OPEN":        {Title: "Period not open", Slug: "period-not-open"},
+		"DEADLINE_PASSED":        {Title: "Deadline passed", Slug: "deadline-passed"},
+		"MONTHS_MISMATCH":        {Title: "Months mismatch", Slug: "months-mismatch"},
+		"INCONSISTENT_FIGURES":   {Title: "Inconsistent figures", Slug: "inconsistent-figures"},
+		"ESTABLISHMENT_MISMATCH": {Title: "Establishment mismatch", Slug: "establishment-mismatch"},
+	},
+	Unauthorized: "Le jeton d'accès est absent, inconnu ou expiré.",
 }
 
 type oauthError struct {
@@ -70,12 +34,8 @@ func writeOAuth(w http.ResponseWriter, status int, code, description string) {
 
 // writeError is the mock's platform.ErrorWriter: RFC 6749 bodies for the
 // token endpoint's client errors, problem details for everything else.
-func writeError(w http.ResponseWriter, _ *http.Request, p platform.Problem) {
-	status := p.Status
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
-	if p.OperationID == opToken && status >= 400 && status < 500 && status != http.StatusTooManyRequests {
+func writeError(w http.ResponseWriter, r *http.Request, p platform.Problem) {
+	if p.OperationID == opToken && p.Status >= 400 && p.Status < 500 && p.Status != http.StatusTooManyRequests {
 		switch {
 		case strings.Contains(p.Parameter, "grant_type"):
 			writeOAuth(w, http.StatusBadRequest, "unsupported_grant_type", "The grant type is not supported.")
@@ -84,39 +44,5 @@ func writeError(w http.ResponseWriter, _ *http.Request, p platform.Problem) {
 		}
 		return
 	}
-	var errs []fieldError
-	code, detail := "INTERNAL_ERROR", "Une erreur technique est survenue."
-	switch {
-	case status == http.StatusRequestEntityTooLarge:
-		code, detail = "PAYLOAD_TOO_LARGE", "Le corps de la requête est trop volumineux."
-	case status == http.StatusUnsupportedMediaType:
-		code, detail = "UNSUPPORTED_MEDIA_TYPE", "Le type de contenu de la requête n'est pas pris en charge."
-	case p.Kind == platform.KindInvalidRequest:
-		code, detail = "INVALID_REQUEST", "La requête est invalide."
-		if p.Parameter != "" {
-			detail = "La requête est invalide (" + p.Parameter + ")."
-			if strings.HasPrefix(p.Parameter, "/") {
-				errs = []fieldError{{Pointer: p.Parameter, Detail: "Valeur absente ou non conforme."}}
-			}
-		}
-	case p.Kind == platform.KindUnauthorized:
-		code, detail = "UNAUTHORIZED", "Le jeton d'accès est absent, inconnu ou expiré."
-	case p.Kind == platform.KindForbidden:
-		code, detail = "INSUFFICIENT_SCOPE", "Le jeton d'accès ne permet pas cette opération."
-	case p.Kind == platform.KindNotFound:
-		code, detail = "NOT_FOUND", "Ressource inconnue."
-	case p.Kind == platform.KindMethod:
-		code, detail = "METHOD_NOT_ALLOWED", "Méthode non autorisée sur cette ressource."
-	case p.Kind == platform.KindConflict:
-		code, detail = "IDEMPOTENCY_CONFLICT", "Cette clé d'idempotence a déjà servi pour une autre requête."
-	case p.Kind == platform.KindRateLimited:
-		code, detail = "RATE_LIMITED", "Trop de requêtes ; réessayez plus tard."
-	case status == http.StatusBadGateway:
-		code, detail = "BAD_GATEWAY", "Le service a reçu une réponse invalide."
-	case status == http.StatusServiceUnavailable:
-		code, detail = "SERVICE_UNAVAILABLE", "Le service est momentanément indisponible."
-	case status == http.StatusGatewayTimeout:
-		code, detail = "GATEWAY_TIMEOUT", "Le service n'a pas répondu à temps."
-	}
-	writeProblem(w, status, code, detail, errs...)
+	problems.WriteRefusal(w, r, p)
 }

@@ -264,11 +264,11 @@ func (s *Server) structureFor(w http.ResponseWriter, r *http.Request, partner st
 	st, ok := s.structures[partner]
 	s.mu.Unlock()
 	if !ok {
-		writeProblem(w, http.StatusNotFound, "STRUCTURE_NOT_FOUND", "Aucune structure n'a le numéro de partenaire "+partner+".")
+		problems.Write(w, http.StatusNotFound, "STRUCTURE_NOT_FOUND", "Aucune structure n'a le numéro de partenaire "+partner+".")
 		return nil, false
 	}
 	if c := s.opts.Clients[clientOf(r)]; c.Structures != nil && !slices.Contains(c.Structures, partner) {
-		writeProblem(w, http.StatusForbidden, "NOT_YOUR_STRUCTURE", "Ce client ne gère pas la structure "+partner+".")
+		problems.Write(w, http.StatusForbidden, "NOT_YOUR_STRUCTURE", "Ce client ne gère pas la structure "+partner+".")
 		return nil, false
 	}
 	return st, true

@@ -105,30 +105,30 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	_, errB := buf.ReadFrom(r.Body)
 	var rep submitted
 	if errY != nil || errV != nil || errB != nil || json.Unmarshal(buf.Bytes(), &rep) != nil {
-		writeProblem(w, http.StatusBadRequest, "INVALID_REQUEST", "La requête est invalide.")
+		problems.Write(w, http.StatusBadRequest, "INVALID_REQUEST", "La requête est invalide.")
 		return
 	}
 	if !mapping.ValidFINESS(finess) {
-		writeProblem(w, http.StatusUnprocessableEntity, "INVALID_FINESS", "Le numéro FINESS "+finess+" n'est pas valide (clé de contrôle).",
-			fieldError{Pointer: "/finess", Detail: "La clé de contrôle de ce FINESS est fausse."})
+		problems.Write(w, http.StatusUnprocessableEntity, "INVALID_FINESS", "Le numéro FINESS "+finess+" n'est pas valide (clé de contrôle).",
+			platform.ProblemField{Pointer: "/finess", Detail: "La clé de contrôle de ce FINESS est fausse."})
 		return
 	}
 	if rep.FINESS != finess {
-		writeProblem(w, http.StatusUnprocessableEntity, "FINESS_MISMATCH", "Le FINESS du rapport n'est pas celui de l'adresse ("+finess+").",
-			fieldError{Pointer: "/finess", Detail: "Ce FINESS n'est pas celui de l'établissement."})
+		problems.Write(w, http.StatusUnprocessableEntity, "FINESS_MISMATCH", "Le FINESS du rapport n'est pas celui de l'adresse ("+finess+").",
+			platform.ProblemField{Pointer: "/finess", Detail: "Ce FINESS n'est pas celui de l'établissement."})
 		return
 	}
-	var errs []fieldError
+	var errs []platform.ProblemField
 	for _, f := range []struct{ pointer, date string }{{"/period/start", rep.Period.Start}, {"/period/end", rep.Period.End}} {
 		if d, err := time.Parse(time.DateOnly, f.date); err != nil || d.Year() != year {
-			errs = append(errs, fieldError{Pointer: f.pointer, Detail: fmt.Sprintf("Cette date n'est pas dans l'année %d.", year)})
+			errs = append(errs, platform.ProblemField{Pointer: f.pointer, Detail: fmt.Sprintf("Cette date n'est pas dans l'année %d.", year)})
 		}
 	}
 	if len(errs) == 0 && rep.Period.End < rep.Period.Start {
-		errs = append(errs, fieldError{Pointer: "/period/end", Detail: "La fin de la période précède son début."})
+		errs = append(errs, platform.ProblemField{Pointer: "/period/end", Detail: "La fin de la période précède son début."})
 	}
 	if len(errs) > 0 {
-		writeProblem(w, http.StatusUnprocessableEntity, "PERIOD_OUTSIDE_YEAR", fmt.Sprintf("La période du rapport n'est pas comprise dans l'année %d.", year), errs...)
+		problems.Write(w, http.StatusUnprocessableEntity, "PERIOD_OUTSIDE_YEAR", fmt.Sprintf("La période du rapport n'est pas comprise dans l'année %d.", year), errs...)
 		return
 	}
 
@@ -147,10 +147,10 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		cur := history[len(history)-1]
 		switch {
 		case n == cur.version:
-			writeProblem(w, http.StatusConflict, "VERSION_CONFLICT", fmt.Sprintf("La version %d a déjà été reçue avec un autre contenu (%s) ; envoyez une version supérieure pour la remplacer.", n, cur.number))
+			problems.Write(w, http.StatusConflict, "VERSION_CONFLICT", fmt.Sprintf("La version %d a déjà été reçue avec un autre contenu (%s) ; envoyez une version supérieure pour la remplacer.", n, cur.number))
 			return
 		case n < cur.version:
-			writeProblem(w, http.StatusConflict, "OUTDATED_VERSION", fmt.Sprintf("La version %d est antérieure à la version %d déjà reçue (%s).", n, cur.version, cur.number))
+			problems.Write(w, http.StatusConflict, "OUTDATED_VERSION", fmt.Sprintf("La version %d est antérieure à la version %d déjà reçue (%s).", n, cur.version, cur.number))
 			return
 		}
 	}
@@ -167,7 +167,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	finess := r.PathValue("finess")
 	year, err := strconv.Atoi(r.PathValue("year"))
 	if err != nil {
-		writeProblem(w, http.StatusBadRequest, "INVALID_REQUEST", "La requête est invalide (year).")
+		problems.Write(w, http.StatusBadRequest, "INVALID_REQUEST", "La requête est invalide (year).")
 		return
 	}
 	s.mu.Lock()
@@ -179,7 +179,7 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	if len(history) == 0 {
-		writeProblem(w, http.StatusNotFound, "REPORT_NOT_FOUND", fmt.Sprintf("Aucun rapport d'indicateurs %d n'a été reçu pour cet établissement.", year))
+		problems.Write(w, http.StatusNotFound, "REPORT_NOT_FOUND", fmt.Sprintf("Aucun rapport d'indicateurs %d n'a été reçu pour cet établissement.", year))
 		return
 	}
 	writeJSON(w, http.StatusOK, out)

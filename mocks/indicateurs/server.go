@@ -99,8 +99,8 @@ func New(opts Options) *Server {
 			opSubmit: http.HandlerFunc(s.submit),
 			opList:   http.HandlerFunc(s.list),
 		},
-		Errors:       writeError,
-		Authenticate: s.authenticate,
+		Errors:       problems.WriteRefusal,
+		Authenticate: platform.StaticToken(opts.Token, "The API key is missing or unknown."),
 		RateLimit:    opts.RateLimit,
 		Now:          opts.Now,
 		Seed:         opts.Seed,
@@ -167,20 +167,6 @@ func (s *Server) Versions(finess string, year int) []int {
 		out = append(out, v.version)
 	}
 	return out
-}
-
-// authenticate is the runtime's Config.Authenticate: the API key, as a
-// bearer token; it is also the rate-limit key.
-func (s *Server) authenticate(r *http.Request, operationID string) (string, *platform.Problem) {
-	if r.Header.Get("Authorization") != "Bearer "+s.opts.Token {
-		return "", &platform.Problem{
-			Kind:        platform.KindUnauthorized,
-			Status:      http.StatusUnauthorized,
-			OperationID: operationID,
-			Detail:      "The API key is missing or unknown.",
-		}
-	}
-	return s.opts.Token, nil
 }
 
 // reset puts the state back to the sandbox report.

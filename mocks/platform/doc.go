@@ -39,8 +39,9 @@
 //  5. Config.Authenticate (or AuthenticateFunc), for operations with a
 //     security requirement, gives the caller's key or a Problem;
 //     AuthenticateFunc also gives a principal (an account, a citizen) the
-//     handler reads with Principal(r). BearerToken reads the token, and
-//     Tokens (tokens.go) stores those a mock's token endpoint issues.
+//     handler reads with Principal(r). BearerToken reads the token,
+//     StaticToken accepts the one fixed token of a platform, and Tokens
+//     (tokens.go) stores those a mock's token endpoint issues.
 //  6. Config.RateLimit, per key (the client's IP address when the
 //     operation is open): RateLimit-Limit, -Remaining and -Reset (seconds
 //     until the window ends, or its Unix time with ResetUnix) replace those
@@ -63,7 +64,9 @@
 //
 // Every Problem is written by Config.Errors in the platform's own format; it
 // may choose another status (API Particulier answers 422 where the runtime
-// proposes 400). The answers a contract must document (invalid request,
+// proposes 400). The platforms whose API Relais designed share one format,
+// problem details with a stable code: ProblemWriter (problemdetails.go)
+// writes it, the runtime's refusals included. The answers a contract must document (invalid request,
 // authentication, rate limit, conflict) are checked against it as well.
 //
 // # Contract extensions

@@ -112,7 +112,7 @@ func New(opts Options) *Server {
 			opTaskRead:    http.HandlerFunc(s.readTask),
 		},
 		Errors:       writeError,
-		Authenticate: s.authenticate,
+		Authenticate: platform.StaticToken(opts.Token, "The bearer token is missing or unknown."),
 		RateLimit:    opts.RateLimit,
 		Now:          opts.Now,
 		Seed:         opts.Seed,
@@ -188,20 +188,6 @@ func (s *Server) StoredPerKey() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return maps.Clone(s.perKey)
-}
-
-// authenticate is the runtime's Config.Authenticate: the bearer token is
-// the establishment's; it is also the rate-limit key.
-func (s *Server) authenticate(r *http.Request, operationID string) (string, *platform.Problem) {
-	if r.Header.Get("Authorization") != "Bearer "+s.opts.Token {
-		return "", &platform.Problem{
-			Kind:        platform.KindUnauthorized,
-			Status:      http.StatusUnauthorized,
-			OperationID: operationID,
-			Detail:      "The bearer token is missing or unknown.",
-		}
-	}
-	return s.opts.Token, nil
 }
 
 // reset puts the state back to the sandbox submissions.

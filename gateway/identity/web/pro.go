@@ -105,29 +105,10 @@ func (h *Handler) mandateFailed(w http.ResponseWriter, r *http.Request, err erro
 		h.pages.message(w, http.StatusNotFound, "Mandat introuvable",
 			"Ce mandat n'existe pas ou n'appartient pas à votre organisation.", "/pro")
 	case errors.As(err, &re):
-		h.pages.message(w, http.StatusConflict, "Action impossible", refusalText(re.Code), back)
+		h.pages.message(w, http.StatusConflict, "Action impossible", re.Explanation(), back)
 	default:
 		h.internal(w, r, err)
 	}
-}
-
-// refusalText explains a refusal to the professional.
-func refusalText(code string) string {
-	switch code {
-	case mandate.CodeExpired:
-		return "Ce mandat a expiré : renouvelez-le avec la personne."
-	case mandate.CodeRevoked:
-		return "Ce mandat a été révoqué : créez-en un nouveau avec la personne."
-	case mandate.CodeNotActive:
-		return "Ce mandat attend encore le code reçu par SMS par la personne."
-	case mandate.CodeNotDraft:
-		return "Ce mandat est déjà confirmé."
-	case mandate.CodeCodeExpired:
-		return "Ce code n'est plus valable (délai dépassé ou trop d'essais) : créez un nouveau mandat."
-	case mandate.CodeInvalidCode:
-		return "Ce code ne correspond pas. Vérifiez le SMS reçu par la personne et réessayez."
-	}
-	return "Ce mandat ne permet pas cette opération."
 }
 
 // ---- Home and search ----------------------------------------------------
@@ -256,13 +237,8 @@ var notices = map[string]string{
 }
 
 func (h *Handler) proMandate(w http.ResponseWriter, r *http.Request) {
-	s, ok := h.pro(w, r)
+	s, m, ok := h.proMandateAt(w, r)
 	if !ok {
-		return
-	}
-	m, err := h.mandates.Get(r.Context(), s.TenantID, r.PathValue("id"))
-	if err != nil {
-		h.mandateFailed(w, r, err, "/pro")
 		return
 	}
 	h.showMandate(w, r, s, m, http.StatusOK, notices[r.URL.Query().Get("fait")], "")
@@ -285,14 +261,24 @@ func (h *Handler) showMandate(w http.ResponseWriter, r *http.Request, s Session,
 	h.pages.proMandate(w, status, h.pages.mandateData(h.header(s), m, events, colleagues, h.now(), notice, problem))
 }
 
-func (h *Handler) proCode(w http.ResponseWriter, r *http.Request) {
+// proMandateAt returns the ProConnect session of r and the mandate its
+// path names, or answers r itself.
+func (h *Handler) proMandateAt(w http.ResponseWriter, r *http.Request) (Session, mandate.Mandate, bool) {
 	s, ok := h.pro(w, r)
 	if !ok {
-		return
+		return Session{}, mandate.Mandate{}, false
 	}
 	m, err := h.mandates.Get(r.Context(), s.TenantID, r.PathValue("id"))
 	if err != nil {
 		h.mandateFailed(w, r, err, "/pro")
+		return Session{}, mandate.Mandate{}, false
+	}
+	return s, m, true
+}
+
+func (h *Handler) proCode(w http.ResponseWriter, r *http.Request) {
+	s, m, ok := h.proMandateAt(w, r)
+	if !ok {
 		return
 	}
 	if m.StatusAt(h.now()) != mandate.StatusDraft {
@@ -318,7 +304,7 @@ func (h *Handler) proConfirm(w http.ResponseWriter, r *http.Request) {
 			h.mandateFailed(w, r, gerr, "/pro")
 			return
 		}
-		h.pages.proCode(w, http.StatusUnprocessableEntity, proCodeData{proHeader: h.header(s), ID: id, Phone: m.Phone, Error: refusalText(re.Code)})
+		h.pages.proCode(w, http.StatusUnprocessableEntity, proCodeData{proHeader: h.header(s), ID: id, Phone: m.Phone, Error: re.Explanation()})
 		return
 	} else if err != nil {
 		h.mandateFailed(w, r, err, "/pro/mandats/"+id)
