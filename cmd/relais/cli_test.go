@@ -84,3 +84,15 @@ func TestConfigErrorsNameTheField(t *testing.T) {
 		}
 	}
 }
+
+// TestHelpRunsNothing: --help prints a command's flags and stops, with
+// success, instead of running the command with its defaults.
+func TestHelpRunsNothing(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"bench", "lookup", "--help"}, {"bench", "deliver", "-h"}, {"serve", "--help"}, {"sandbox", "--help"}} {
+		out, err := runCLI(t, args...)
+		if err != nil || !strings.Contains(out, "Usage of relais") || strings.Contains(out, "lookups at") || strings.Contains(out, "started") {
+			t.Errorf("relais %s = %v:\n%s\nwant the usage only", strings.Join(args, " "), err, out)
+		}
+	}
+}

@@ -49,7 +49,10 @@ func run(ctx context.Context, args []string, e env) error {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:], e)
+			if err := c.run(ctx, args[1:], e); !errors.Is(err, errHelpShown) {
+				return err
+			}
+			return nil
 		}
 	}
 	usage(e.stderr)
@@ -71,10 +74,14 @@ func newFlagSet(name string, e env) *flag.FlagSet {
 	return fs
 }
 
+// errHelpShown stops a command whose flags asked for help: the usage is
+// printed and nothing runs; run reports success.
+var errHelpShown = errors.New("help shown")
+
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return errHelpShown
 		}
 		return err
 	}
