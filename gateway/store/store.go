@@ -615,7 +615,7 @@ type sealWorker struct {
 
 // sealBatch bounds one sealing transaction, so that it never holds
 // SQLite's single writer long enough to be felt by the API.
-const sealBatch = 500
+const sealBatch = 100
 
 func (w *sealWorker) Work(ctx context.Context, _ *river.Job[SealJournalArgs]) error {
 	for {
