@@ -5,13 +5,15 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+
+	"github.com/relais-dev/relais/mapping"
 )
 
 // The guide's systems and profiles (the profiles' canonical base and the
 // structure id system are Relais' assumption, as in the spec).
 const (
-	SystemSejour          = "https://identifiant-medicosocial-sejour.esante.gouv.fr"
-	SystemPresenceAbsence = "https://identifiant-medicosocial-presenceabsence.esante.gouv.fr"
+	SystemSejour          = mapping.StayIdentifierSystem
+	SystemPresenceAbsence = mapping.PresenceAbsenceIdentifierSystem
 	SystemStructure       = "urn:oid:1.2.250.1.71.4.2.2"
 	ProfileBase           = "https://interop.esante.gouv.fr/ig/fhir/tddui/StructureDefinition/"
 )
