@@ -178,6 +178,8 @@ func TestBadInput(t *testing.T) {
 			want: []at{{"usagers.csv", 4, 1, "duplicate"}}},
 		{name: "duplicate event", files: upload{"evenements.csv": eventsCSV + "EV1;U1-SEJOUR-1;prévu;03/02/2024 10:00;03/02/2024 11:00;\n"},
 			want: []at{{"evenements.csv", 3, 1, "duplicate"}}},
+		{name: "duplicate presence", files: upload{"presences.csv": presencesCSV + "U1-PA-2;U1-SEJOUR-1;présence;;07/02/2024 08:30;;7,5;;oui\n"},
+			want: []at{{"presences.csv", 4, 1, "duplicate"}}},
 		{name: "stay of an unknown person", files: upload{"sejours.csv": staysCSV + "U3-SEJOUR-1;U3;01/01/2024;;;;;\n"},
 			want: []at{{"sejours.csv", 4, 2, "unknown_reference"}}},
 		{name: "presence of an unknown stay", files: upload{"presences.csv": presHeader + "U1-PA-1;U1-SEJOUR-9;présence;;05/02/2024 08:30;;7,5;;oui\n" + presRow3},

@@ -73,6 +73,8 @@ func TestZip(t *testing.T) {
 			want: []at{{"upload.zip/presences.xlsx", 1, 0, "spreadsheet_file"}}, rows: 4},
 		{name: "a workbook renamed .zip", files: [][2]string{{"[Content_Types].xml", "<Types/>"}, {"xl/workbook.xml", "<workbook/>"}},
 			want: []at{{"upload.zip", 0, 0, "spreadsheet_file"}}},
+		{name: "archivers' metadata skipped", files: append(valid[:2:2], [2]string{"__MACOSX/usagers.csv", "\x00\x05\x16\x07"}, [2]string{".DS_Store", "\x00\x00\x00\x01Bud1"}),
+			rows: 4},
 		{name: "problems inside are named by their path", files: [][2]string{valid[0], {"export/sejours.csv", stays2("U2-SEJOUR-1;U2;31/02/2024;;;;;")}},
 			want: []at{{"upload.zip/export/sejours.csv", 3, 3, "invalid_date"}}, rows: 3},
 	} {

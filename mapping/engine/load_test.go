@@ -78,6 +78,7 @@ func TestLoadProblems(t *testing.T) {
 		{"bad path", head + "  - target: out.b\n    from: a..b\n", engine.CodeBadPath, 14, 11},
 		{"bad path chars", head + "  - target: out.b-c\n    from: a.b\n", engine.CodeBadPath, 13, 13},
 		{"undeclared from", head + "  - target: out.b\n    from: a.c\n", engine.CodeUndeclaredRead, 14, 11},
+		{"from the parent of a read", head + "  - target: out.b\n    from: a\n", engine.CodeUndeclaredRead, 14, 11},
 		{"undeclared in expr", head + "  - target: out.b\n    expr: input.a.b + input.a.secret\n", engine.CodeUndeclaredRead, 14, 30},
 		{"undeclared through elem", head + "  - target: out.l[]\n    each: a.list[]\n    rules:\n      - target: z\n        expr: elem.z\n", engine.CodeUndeclaredRead, 17, 19},
 		{"undeclared through a loop", head + "  - target: out.b\n    expr: input.a.list.map(i, i.z)\n", engine.CodeUndeclaredRead, 14, 32},

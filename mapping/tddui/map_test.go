@@ -224,6 +224,8 @@ func TestCheckFinds(t *testing.T) {
 		{"bad presence id", pa, "3" + finess + "/U0-XX-3", "identifier[0]", "pattern"},
 		{"bad local id", `"value":"3` + finess + `/U0"}],"name"`, `"value":"U0"}],"name"`, "identifier[0].value", "pattern"},
 		{"no profile", `"profile":["https://interop.esante.gouv.fr/ig/fhir/tddui/StructureDefinition/tddui-encounter-sejour"]`, `"profile":[]`, "meta.profile", "profile"},
+		{"no slot profile", `"profile":["https://interop.esante.gouv.fr/ig/fhir/tddui/StructureDefinition/tddui-slot-presence-absence"]`, `"profile":[]`, "meta.profile", "profile"},
+		{"request to another type", `"url":"Patient"`, `"url":"Organization"`, ".request", "value"},
 		{"no version", `"versionId":"1"`, `"versionId":""`, "Bundle.meta.versionId", "required"},
 		{"event status", `"status":"finished"`, `"status":"done"`, ".status", "value"},
 		{"another FINESS", `"value":"1750000010"}]},"request"`, `"value":"1750000028"}]},"request"`, "identifier[0].value", "finess"},
