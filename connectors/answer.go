@@ -17,7 +17,10 @@ import (
 // is a Permanent contract error carrying the status. Any other status is
 // Classify's *Error, the bounded error body kept. A body that cannot be
 // read is classified by ClassifyTransportError; one longer than limit is a
-// Permanent "answer_too_large" error.
+// Permanent "answer_too_large" error carrying the status.
+//
+// A connector that reads the platform's own error codes classifies a
+// failure itself and calls ReadAnswer for the 2xx answers only.
 func ReadAnswer(resp *http.Response, op string, now time.Time, limit int64, want ...int) ([]byte, error) {
 	success := resp.StatusCode >= 200 && resp.StatusCode <= 299
 	if !success {
@@ -31,7 +34,7 @@ func ReadAnswer(resp *http.Response, op string, now time.Time, limit int64, want
 		return nil, ClassifyTransportError(op, fmt.Errorf("reading the answer: %w", err))
 	}
 	if int64(len(body)) > limit {
-		return nil, &Error{Class: Permanent, Op: op + ": answer_too_large"}
+		return nil, &Error{Class: Permanent, Op: op + ": answer_too_large", Status: resp.StatusCode}
 	}
 	return body, nil
 }

@@ -34,7 +34,7 @@ func TestReadAnswer(t *testing.T) {
 		{name: "refused", status: 422, body: strings.NewReader(`{"code":"X"}`), want: []int{201}, class: connectors.Permanent, errCode: 422, opSuffix: "posting"},
 		{name: "unavailable", status: 503, body: strings.NewReader(`down`), class: connectors.Retryable, errCode: 503, opSuffix: "posting"},
 		{name: "not found", status: 404, body: strings.NewReader(``), class: connectors.NotFound, errCode: 404, opSuffix: "posting"},
-		{name: "too large", status: 200, body: strings.NewReader(strings.Repeat("x", 17)), class: connectors.Permanent, opSuffix: ": answer_too_large"},
+		{name: "too large", status: 200, body: strings.NewReader(strings.Repeat("x", 17)), class: connectors.Permanent, errCode: 200, opSuffix: ": answer_too_large"},
 		{name: "cut", status: 200, body: iotest.ErrReader(io.ErrUnexpectedEOF), class: connectors.Retryable, opSuffix: "posting"},
 	}
 	for _, tt := range tests {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -45,14 +44,10 @@ func (c *Client) pull(ctx context.Context, op operation, q *connectors.PullQuery
 		}
 		return item
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	body, err := connectors.ReadAnswer(resp, opName, c.now(), maxAnswer)
 	drainAndClose(resp.Body)
 	if err != nil {
-		item.Err = connectors.ClassifyTransportError(opName, fmt.Errorf("reading the answer: %w", err))
-		return item
-	}
-	if len(body) > maxAnswer {
-		item.Err = &connectors.Error{Class: connectors.Permanent, Outcome: connectors.OutcomeError, Op: opName + ": answer_too_large", Status: resp.StatusCode}
+		item.Err = err
 		return item
 	}
 	item.Cached, item.FetchedAt = c.freshness(resp.Header)

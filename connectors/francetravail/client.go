@@ -265,12 +265,9 @@ func (c *Client) send(ctx context.Context, op string, build connectors.RequestBu
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		return nil, time.Time{}, classify(resp, op, c.now())
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer+1))
+	body, err := connectors.ReadAnswer(resp, op, c.now(), maxAnswer)
 	if err != nil {
-		return nil, time.Time{}, connectors.ClassifyTransportError(op, fmt.Errorf("reading the answer: %w", err))
-	}
-	if len(body) > maxAnswer {
-		return nil, time.Time{}, &connectors.Error{Class: connectors.Permanent, Op: op + ": answer_too_large", Status: resp.StatusCode, Outcome: connectors.OutcomeError}
+		return nil, time.Time{}, err
 	}
 	return body, c.now(), nil
 }
