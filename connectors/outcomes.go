@@ -61,13 +61,19 @@ func (o *LastOutcomes) Fill(s Status) Status {
 
 // DescribeFailure names a failure for Status.LastError: "retryable: breaker
 // open" for an open breaker, the class and HTTP status of an *Error that
-// has one ("permanent (HTTP 422)"), the class otherwise. It never includes
-// a body.
+// has one, with the platform's code when it gave one ("permanent (HTTP
+// 422)", "permanent (HTTP 403, code 00100)"), the class otherwise. It never
+// includes a body.
 func DescribeFailure(err error) string {
 	if _, ok := errors.AsType[*BreakerOpenError](err); ok {
 		return Retryable.String() + ": breaker open"
 	}
 	if ce, ok := errors.AsType[*Error](err); ok && ce.Status != 0 {
+		// A code is read from the platform's body: kept only when short,
+		// as a code is.
+		if ce.Code != "" && len(ce.Code) <= 64 {
+			return fmt.Sprintf("%s (HTTP %d, code %s)", ce.Class, ce.Status, ce.Code)
+		}
 		return fmt.Sprintf("%s (HTTP %d)", ce.Class, ce.Status)
 	}
 	return ClassOf(err).String()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +21,8 @@ func TestDescribeFailure(t *testing.T) {
 		{&connectors.BreakerOpenError{Destination: "safe"}, "retryable: breaker open"},
 		{fmt.Errorf("delivering: %w", &connectors.BreakerOpenError{Destination: "safe"}), "retryable: breaker open"},
 		{&connectors.Error{Class: connectors.Permanent, Op: "posting", Status: 422, Body: []byte(`{"email":"a@b.fr"}`)}, "permanent (HTTP 422)"},
+		{&connectors.Error{Class: connectors.Permanent, Op: "posting", Status: 409, Code: "OUTDATED_VERSION"}, "permanent (HTTP 409, code OUTDATED_VERSION)"},
+		{&connectors.Error{Class: connectors.Permanent, Op: "posting", Status: 409, Code: strings.Repeat("x", 65)}, "permanent (HTTP 409)"},
 		{&connectors.Error{Class: connectors.Retryable, Op: "posting", Err: context.DeadlineExceeded}, "retryable"},
 		{&connectors.Error{Class: connectors.Permanent, Op: "posting: answer_too_large"}, "permanent"},
 		{errors.New("connection reset"), "retryable"},
@@ -41,6 +44,9 @@ func TestLastOutcomes(t *testing.T) {
 		t.Fatalf("nothing recorded: %+v, want %+v", s, base)
 	}
 	o.Record(t0, nil)
+	if s := o.Fill(base); s.LastSuccess == nil || s.LastFailure != nil || s.LastError != "" {
+		t.Fatalf("after a success only: %+v, want a last success and no failure", s)
+	}
 	o.Record(t0.Add(time.Minute), &connectors.Error{Class: connectors.Permanent, Status: 409})
 	o.Failed(t0.Add(2*time.Minute), "refused S002 (HTTP 403)")
 	o.Succeeded(t0.Add(3 * time.Minute))

@@ -204,7 +204,7 @@ func breakerRank(state string) int {
 }
 
 // record keeps an operation's outcome for Status: times, and the class,
-// status and code of a failure, never a body.
+// status and code of a failure (connectors.DescribeFailure), never a body.
 func (c *Client) record(err error) {
 	if errors.Is(err, context.Canceled) {
 		return // the caller gave up: nothing learnt of the platform
@@ -213,20 +213,7 @@ func (c *Client) record(err error) {
 		c.last.Succeeded(c.now())
 		return
 	}
-	c.last.Failed(c.now(), describe(err))
-}
-
-func describe(err error) string {
-	if _, ok := errors.AsType[*connectors.BreakerOpenError](err); ok {
-		return connectors.Retryable.String() + ": breaker open"
-	}
-	if ce, ok := errors.AsType[*connectors.Error](err); ok && ce.Status != 0 {
-		if ce.Code != "" {
-			return fmt.Sprintf("%s (HTTP %d, code %s)", ce.Class, ce.Status, ce.Code)
-		}
-		return fmt.Sprintf("%s (HTTP %d)", ce.Class, ce.Status)
-	}
-	return string(connectors.OutcomeOf(err))
+	c.last.Failed(c.now(), connectors.DescribeFailure(err))
 }
 
 // Pull runs the operations q asks for, all at once, and returns one item
