@@ -327,14 +327,7 @@ func (s *pullSuite) setup(t *testing.T) *pullBench {
 // the calls of the fault operation.
 func (b *pullBench) faults(t *testing.T, rules ...platform.Rule) {
 	t.Helper()
-	for i := range rules {
-		if rules[i].Operations == nil {
-			rules[i].Operations = b.h.Routes[b.h.FaultOperation].Calls
-		}
-	}
-	if err := b.pair.Mock.SetFaults(platform.Faults{Rules: rules}); err != nil {
-		t.Fatalf("setting faults: %v", err)
-	}
+	setFaults(t, b.pair.Mock, b.h.Routes[b.h.FaultOperation].Calls, rules)
 }
 
 // pull pulls the Known person's operations (all when none) and checks the
@@ -441,9 +434,7 @@ func hasData(item *connectors.PullItem) bool {
 // every answer of the mock did too.
 func (b *pullBench) clean(t *testing.T) {
 	t.Helper()
-	if st := b.pair.Mock.Stats(); st.Violations != 0 || st.ResponseViolations != 0 {
-		t.Errorf("contract: %d requests of the puller and %d answers of the mock broke it, want none", st.Violations, st.ResponseViolations)
-	}
+	checkClean(t, b.pair.Mock, "puller")
 }
 
 // calls is how many requests the mock's operation id received.

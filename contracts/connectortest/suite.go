@@ -262,12 +262,19 @@ func (s *suite) delivery(t *testing.T, b *bench) *connectors.Delivery {
 // operation (no rule: no faults).
 func (b *bench) faults(t *testing.T, rules ...platform.Rule) {
 	t.Helper()
+	setFaults(t, b.pair.Mock, []string{b.op}, rules)
+}
+
+// setFaults replaces mock's faults with rules; a rule without Operations
+// applies to ops.
+func setFaults(t *testing.T, mock *platform.Server, ops []string, rules []platform.Rule) {
+	t.Helper()
 	for i := range rules {
 		if rules[i].Operations == nil {
-			rules[i].Operations = []string{b.op}
+			rules[i].Operations = ops
 		}
 	}
-	if err := b.pair.Mock.SetFaults(platform.Faults{Rules: rules}); err != nil {
+	if err := mock.SetFaults(platform.Faults{Rules: rules}); err != nil {
 		t.Fatalf("setting faults: %v", err)
 	}
 }
@@ -326,8 +333,15 @@ func (b *bench) storedNothingElse(t *testing.T, when string) {
 // and every answer of the mock did too.
 func (b *bench) clean(t *testing.T) {
 	t.Helper()
-	if st := b.pair.Mock.Stats(); st.Violations != 0 || st.ResponseViolations != 0 {
-		t.Errorf("contract: %d requests of the connector and %d answers of the mock broke it, want none", st.Violations, st.ResponseViolations)
+	checkClean(t, b.pair.Mock, "connector")
+}
+
+// checkClean checks that mock saw no request of who (connector, puller)
+// and sent no answer that broke its contract.
+func checkClean(t *testing.T, mock *platform.Server, who string) {
+	t.Helper()
+	if st := mock.Stats(); st.Violations != 0 || st.ResponseViolations != 0 {
+		t.Errorf("contract: %d requests of the %s and %d answers of the mock broke it, want none", st.Violations, who, st.ResponseViolations)
 	}
 }
 
