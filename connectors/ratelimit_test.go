@@ -362,3 +362,59 @@ func TestRateLimiterPauseEnds(t *testing.T) {
 		t.Errorf("wait seconds = %v, want the capped pause", got)
 	}
 }
+
+// slotReserver makes the first slot it books wait first; the later ones
+// are free. booked receives one value per booking.
+type slotReserver struct {
+	calls  atomic.Int64
+	first  time.Duration
+	booked chan struct{}
+}
+
+func (r *slotReserver) Reserve(context.Context, string, connectors.RateLimitConfig) (time.Duration, error) {
+	r.booked <- struct{}{}
+	if r.calls.Add(1) == 1 {
+		return r.first, nil
+	}
+	return 0, nil
+}
+
+// A pause the platform asks for while a try waits for its slot holds that
+// try too: it is not sent into the window the platform just said is spent.
+func TestRateLimiterPauseDuringSlotWait(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	var hits atomic.Int64
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		hits.Add(1)
+		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	// The first try's slot is 2s away: room for the second try, sent at
+	// once, to bring back its 429 on a loaded machine.
+	res := &slotReserver{first: 2 * time.Second, booked: make(chan struct{}, 4)}
+	b.deps.Reserver = res
+	s := newStack(t, "held", connectors.StackConfig{Retry: connectors.RetryConfig{Max: -1}}, b.deps)
+	waiting := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		resp, err := s.Do(ctx, "calling", func(ctx context.Context) (*http.Request, error) {
+			return http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		})
+		if resp != nil {
+			_ = resp.Body.Close()
+		}
+		waiting <- err
+	}()
+	<-res.booked
+	if status, _, err := get(t, s, srv.URL); err != nil || status != http.StatusTooManyRequests {
+		t.Fatalf("second call = %d %v, want the platform's 429", status, err)
+	}
+	if err := <-waiting; !connectors.IsRateLimitWait(err) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("the try waiting for its slot: %v, want held by the pause past its deadline", err)
+	}
+	if hits.Load() != 1 {
+		t.Errorf("platform hit %d times, want 1: the try waiting for its slot was sent into the pause", hits.Load())
+	}
+}
