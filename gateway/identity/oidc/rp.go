@@ -15,6 +15,8 @@ import (
 
 	gooidc "github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
+
+	"github.com/relais-dev/relais/mapping"
 )
 
 // Options are the collaborators of a RelyingParty.
@@ -330,8 +332,8 @@ func (rp *RelyingParty) Callback(ctx context.Context, query url.Values, binding 
 	}
 	if rp.cfg.Profile == ProfileProConnect {
 		siret := stringClaim(claims, "siret")
-		if !validSIRET(siret) {
-			return nil, errorf(CodeSIRETMissing, "reading claims: siret %q is not 14 digits", siret)
+		if !mapping.ValidSIRET(siret) {
+			return nil, errorf(CodeSIRETMissing, "reading claims: siret %q is not 14 digits with a valid check key", siret)
 		}
 		out.SIRET = siret
 	}
@@ -355,18 +357,6 @@ func stringsClaim(c map[string]any, name string) []string {
 		}
 	}
 	return out
-}
-
-func validSIRET(s string) bool {
-	if len(s) != 14 {
-		return false
-	}
-	for _, r := range s {
-		if r < '0' || r > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // LogoutURL returns the OP's end_session URL with id_token_hint, state and

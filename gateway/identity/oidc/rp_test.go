@@ -181,9 +181,15 @@ func TestLoginProConnectBindsSIRET(t *testing.T) {
 	if id.SIRET != "13002526500013" {
 		t.Fatalf("SIRET = %q", id.SIRET)
 	}
-	b.op.set(func(op *testOP) { op.userinfoClaims = func(c map[string]any) { delete(c, "siret") } })
-	_, err = b.login(t, oidc.BeginOptions{})
-	wantCode(t, err, oidc.CodeSIRETMissing)
+	for _, change := range []func(c map[string]any){
+		func(c map[string]any) { delete(c, "siret") },
+		func(c map[string]any) { c["siret"] = "1300252650001" },  // 13 digits
+		func(c map[string]any) { c["siret"] = "13002526500014" }, // wrong check key
+	} {
+		b.op.set(func(op *testOP) { op.userinfoClaims = change })
+		_, err = b.login(t, oidc.BeginOptions{})
+		wantCode(t, err, oidc.CodeSIRETMissing)
+	}
 }
 
 func TestAttackAlgNone(t *testing.T) {
@@ -509,4 +515,60 @@ func TestCookie(t *testing.T) {
 	if strings.Contains(l.URL, l.Binding) {
 		t.Fatal("the binding secret leaks into the authorization URL")
 	}
+}
+
+func TestAttackUserinfoTokenClaims(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		change func(c map[string]any)
+		want   oidc.Code
+	}{
+		{"iss of another issuer", func(c map[string]any) { c["iss"] = "https://evil.example" }, oidc.CodeIssuerMismatch},
+		{"aud of another client", func(c map[string]any) { c["aud"] = "another-client" }, oidc.CodeAudienceMismatch},
+		{"aud list without the client", func(c map[string]any) { c["aud"] = []string{"another-client"} }, oidc.CodeAudienceMismatch},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, oidc.ProfileFranceConnect)
+			b.op.set(func(op *testOP) { op.userinfoClaims = tc.change })
+			_, err := b.login(t, oidc.BeginOptions{})
+			wantCode(t, err, tc.want)
+		})
+	}
+}
+
+// A userinfo JWT's token claims (acr, amr, nonce...) never overwrite the
+// id_token's: the acr checked against the login's level is the one kept.
+func TestUserinfoDoesNotOverrideTokenClaims(t *testing.T) {
+	t.Parallel()
+	b := setup(t, oidc.ProfileFranceConnect)
+	b.op.set(func(op *testOP) {
+		op.userinfoClaims = func(c map[string]any) {
+			c["acr"], c["amr"], c["nonce"], c["auth_time"] = "eidas3", []string{"mfa"}, "other", 1
+		}
+	})
+	id, err := b.login(t, oidc.BeginOptions{})
+	if err != nil {
+		t.Fatalf("login: %v", err)
+	}
+	if id.ACR != "eidas1" || len(id.AMR) != 1 || id.AMR[0] != "pwd" || id.Claims["nonce"] == "other" || id.AuthTime.Unix() == 1 {
+		t.Fatalf("userinfo overrode the id_token: acr %q, amr %v, nonce %v, auth_time %v", id.ACR, id.AMR, id.Claims["nonce"], id.AuthTime)
+	}
+}
+
+// A login started for one provider cannot be finished at another sharing
+// the pending store, even with the right browser binding.
+func TestAttackCallbackAtAnotherProvider(t *testing.T) {
+	t.Parallel()
+	b := setup(t, oidc.ProfileFranceConnect)
+	cfg := b.rp.Config()
+	cfg.Name = "other"
+	other, err := oidc.New(t.Context(), cfg, oidc.Options{Pending: b.pending, HTTPClient: b.browser, Now: b.clock.Now})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	l, q := b.authorize(t, oidc.BeginOptions{})
+	_, err = other.Callback(t.Context(), q, l.Binding)
+	wantCode(t, err, oidc.CodeStateMismatch)
 }

@@ -123,11 +123,6 @@ func (rp *RelyingParty) classify(ctx context.Context, jws string, err error) *Er
 	return newError(CodeMalformedToken, err)
 }
 
-// idClaims are the id_token claims checked beyond go-oidc.
-type idClaims struct {
-	ACR string `json:"acr"`
-}
-
 // verifyIDToken runs every check on an id_token: encryption (FC+), alg,
 // signature, iss, aud, exp (go-oidc, with the leeway), iat not in the future
 // beyond the leeway, nonce, acr.
@@ -153,16 +148,12 @@ func (rp *RelyingParty) verifyIDToken(ctx context.Context, raw, nonce, minACR st
 	if subtle.ConstantTimeCompare([]byte(id.Nonce), []byte(nonce)) != 1 {
 		return nil, nil, errorf(CodeNonceMismatch, "checking id_token: the nonce is not the one of this login")
 	}
-	var extra idClaims
-	if err := id.Claims(&extra); err != nil {
-		return nil, nil, newError(CodeMalformedToken, fmt.Errorf("reading id_token claims: %w", err))
-	}
-	if !ACRAtLeast(extra.ACR, minACR) {
-		return nil, nil, errorf(CodeACRTooLow, "checking id_token: acr %q is below %q", extra.ACR, minACR)
-	}
 	claims := map[string]any{}
 	if err := id.Claims(&claims); err != nil {
 		return nil, nil, newError(CodeMalformedToken, fmt.Errorf("reading id_token claims: %w", err))
+	}
+	if acr := stringClaim(claims, "acr"); !ACRAtLeast(acr, minACR) {
+		return nil, nil, errorf(CodeACRTooLow, "checking id_token: acr %q is below %q", acr, minACR)
 	}
 	return id, claims, nil
 }
