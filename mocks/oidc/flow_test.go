@@ -331,6 +331,10 @@ func TestWrongClientSecretIsRefused(t *testing.T) {
 	if status != http.StatusUnauthorized && status != http.StatusBadRequest || tr.Error != "invalid_client" {
 		t.Fatalf("token with a wrong secret: status %d, %+v; want invalid_client", status, tr)
 	}
+	// The refused presentation burnt the code: the right secret is too late.
+	if status, tr := b.exchange(t, back.Query().Get("code"), ""); status != http.StatusBadRequest || tr.Error != "invalid_grant" {
+		t.Fatalf("token after a refused exchange: status %d, %+v; want invalid_grant", status, tr)
+	}
 }
 
 func TestAccessDenied(t *testing.T) {

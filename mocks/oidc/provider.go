@@ -3,6 +3,7 @@ package oidc
 import (
 	"bytes"
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
@@ -71,7 +72,7 @@ func New(p Profile, o Options) (*Provider, error) {
 		return nil, fmt.Errorf("oidc: Options.Keys has no %s key (Options.SigningAlg)", o.SigningAlg)
 	}
 	if o.CryptoKey == ([32]byte{}) {
-		copy(o.CryptoKey[:], randomID()+randomID())
+		_, _ = rand.Read(o.CryptoKey[:]) // crypto/rand.Read never fails
 	}
 	pr := &Provider{
 		profile: p, opts: o, issuerPath: p.IssuerPath, keys: keys, signing: signing,
@@ -79,7 +80,7 @@ func New(p Profile, o Options) (*Provider, error) {
 	}
 	pr.storage = &storage{
 		profile: p, kind: kindOf(p.Name), now: o.Now, pkce: o.RequirePKCE, keys: keys, signing: signing,
-		clients: make(map[string]*client), users: make(map[string]User), userList: o.Users,
+		clients: make(map[string]*client), users: make(map[string]User),
 		requests: make(map[string]*authRequest), codes: make(map[string]string), tokens: make(map[string]*accessToken),
 	}
 	for _, c := range o.Clients {

@@ -32,15 +32,14 @@ var errNotFound = errors.New("not found")
 
 // storage is the in-memory op.Storage of one Provider.
 type storage struct {
-	profile  Profile
-	kind     Kind
-	now      func() time.Time
-	pkce     bool
-	keys     *KeySet
-	signing  *SigningKey
-	clients  map[string]*client
-	users    map[string]User
-	userList []User
+	profile Profile
+	kind    Kind
+	now     func() time.Time
+	pkce    bool
+	keys    *KeySet
+	signing *SigningKey
+	clients map[string]*client
+	users   map[string]User
 
 	mu       sync.Mutex
 	requests map[string]*authRequest // by id
@@ -175,7 +174,7 @@ func (s *storage) CreateAuthRequest(_ context.Context, req *oidc.AuthRequest, _ 
 	case len(req.Nonce) < least:
 		return nil, oidc.ErrInvalidRequest().WithDescription("nonce is required, at least %d characters", least)
 	}
-	acr, err := s.chooseACR(req.ACRValues)
+	acr, err := chooseACR(s.profile, req.ACRValues)
 	if err != nil {
 		return nil, err
 	}
@@ -247,10 +246,6 @@ func (s *storage) prune() {
 // chooseACR picks the first requested acr the provider supports. acr_values
 // is required on FranceConnect and FranceConnect+; elsewhere the
 // provider's first level is the default.
-func (s *storage) chooseACR(requested []string) (string, error) {
-	return chooseACR(s.profile, requested)
-}
-
 func chooseACR(p Profile, requested []string) (string, error) {
 	if len(requested) == 0 {
 		if p.Name == "franceconnect" || p.Name == "franceconnectplus" {
@@ -383,7 +378,7 @@ func pairwiseSubject(clientID, userID string) string {
 
 // userBySubject finds the user whose sub for clientID is sub.
 func (s *storage) userBySubject(clientID, sub string) (User, bool) {
-	for _, u := range s.userList {
+	for _, u := range s.users {
 		if s.subject(clientID, u) == sub {
 			return u, true
 		}

@@ -37,6 +37,15 @@ func TestConsentWithdrawal(t *testing.T) {
 		t.Fatalf("/compte has no withdrawal form for %s: %.1200s", c.ID, page)
 	}
 	oldCookie := cookie(t, b, br)
+	// The sign-in kept the consent's access token, the session's, for
+	// lookups under the consent.
+	signedIn, err := b.sessions.Get(t.Context(), oldCookie)
+	if err != nil || signedIn.AccessToken == "" {
+		t.Fatalf("session after sign-in = %+v, %v; want an access token", signedIn, err)
+	}
+	if tok, err := b.store.ConsentToken(t.Context(), b.demo, c.ID, time.Now()); err != nil || tok.Reveal() != signedIn.AccessToken {
+		t.Fatalf("consent token = %v; want the session's access token", err)
+	}
 
 	// Without the token, or with another session's, nothing happens.
 	for name, form := range map[string]url.Values{"missing": {}, "another session's": {"csrf": {csrfOf(t, otherPage)}}} {
