@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/relais-dev/relais/connectors/clock"
 	"github.com/relais-dev/relais/mocks/apiparticulier"
 	"github.com/relais-dev/relais/mocks/platform"
 )
@@ -256,12 +257,12 @@ func TestTokens(t *testing.T) {
 	}
 
 	// A token that expires while in use.
-	clock := &fakeClock{now: sandboxNow}
-	b2 := setup(t, apiparticulier.Options{Now: clock.Now, Tokens: []apiparticulier.Token{{Value: "short", ExpiresAt: sandboxNow.Add(time.Minute)}}})
+	clk := clock.NewFake(sandboxNow)
+	b2 := setup(t, apiparticulier.Options{Now: clk.Now, Tokens: []apiparticulier.Token{{Value: "short", ExpiresAt: sandboxNow.Add(time.Minute)}}})
 	if a := b2.do(call{path: qfPath, query: dupontSophie(), token: "short"}); a.status != http.StatusOK {
 		t.Errorf("before expiry: %d", a.status)
 	}
-	clock.Advance(time.Minute)
+	clk.Advance(time.Minute)
 	if a := b2.do(call{path: qfPath, query: dupontSophie(), token: "short"}); a.status != http.StatusUnauthorized || a.errorCode() != "00103" {
 		t.Errorf("after expiry: %d %s", a.status, a.body)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/relais-dev/relais/connectors/clock"
 	"github.com/relais-dev/relais/mocks/apiparticulier"
 )
 
@@ -16,8 +17,8 @@ import (
 // by civil status with the sandbox token, and gets the same answer again
 // from the platform's 24-hour cache.
 func ExampleNew() {
-	clock := &fakeClock{now: time.Date(2024, time.December, 16, 10, 0, 0, 0, time.UTC)}
-	srv := apiparticulier.New(apiparticulier.Options{Now: clock.Now})
+	clk := clock.NewFake(time.Date(2024, time.December, 16, 10, 0, 0, 0, time.UTC))
+	srv := apiparticulier.New(apiparticulier.Options{Now: clk.Now})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()
 
@@ -56,7 +57,7 @@ func ExampleNew() {
 			"remaining:", rsp.Header.Get("RateLimit-Remaining"))
 	}
 	get()
-	clock.Advance(time.Hour)
+	clk.Advance(time.Hour)
 	get()
 	fmt.Println("response violations:", srv.Stats().ResponseViolations)
 	// Output:

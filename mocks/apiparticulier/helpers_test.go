@@ -13,12 +13,12 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/relais-dev/relais/connectors/clock"
 	"github.com/relais-dev/relais/mocks/apiparticulier"
 )
 
@@ -33,38 +33,20 @@ const recipient = "13002526500013"
 // familiaux computed in December 2024, May 2023 within two years.
 var sandboxNow = time.Date(2024, time.December, 16, 10, 0, 0, 0, time.UTC)
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // bundle is what setup returns: the mock, its server and its clock.
 type bundle struct {
 	t     *testing.T
 	srv   *apiparticulier.Server
 	ts    *httptest.Server
-	clock *fakeClock
+	clock *clock.Fake
 }
 
 // setup starts a mock on sandboxNow, with opts' other fields.
 func setup(t *testing.T, opts apiparticulier.Options) *bundle {
 	t.Helper()
-	clock := &fakeClock{now: sandboxNow}
+	clk := clock.NewFake(sandboxNow)
 	if opts.Now == nil {
-		opts.Now = clock.Now
+		opts.Now = clk.Now
 	}
 	srv := apiparticulier.New(opts)
 	ts := httptest.NewServer(srv)
@@ -75,7 +57,7 @@ func setup(t *testing.T, opts apiparticulier.Options) *bundle {
 			t.Errorf("the mock broke its contract %d times", n)
 		}
 	})
-	return &bundle{t: t, srv: srv, ts: ts, clock: clock}
+	return &bundle{t: t, srv: srv, ts: ts, clock: clk}
 }
 
 // call is a request to the mock.

@@ -1,40 +1,20 @@
 package cafpsu_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/relais-dev/relais/contracts/connectortest"
 	"github.com/relais-dev/relais/mocks/cafpsu"
 )
 
-// lockedBuffer is a log destination the server's goroutines and the test
-// share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestLoggerIsWarnedOfAnswersThatBreakTheContract(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
+	var logs connectortest.LogBuffer
 	structures := cafpsu.SandboxStructures()
 	structures[0].History[0].Kind = "annuel" // not a kind of the contract
 	mock := cafpsu.New(cafpsu.Options{

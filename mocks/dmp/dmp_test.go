@@ -75,7 +75,7 @@ func TestResubmissionIsReplayedByMasterIdentifier(t *testing.T) {
 	t.Parallel()
 	e := setup(t, Options{})
 	_, first := e.provide(exampleBundle(t))
-	e.advance(time.Minute)
+	e.clk.Advance(time.Minute)
 	status, again := e.provide(exampleBundle(t))
 	if status != http.StatusOK {
 		t.Fatalf("replay: %d %v", status, again)
@@ -252,7 +252,7 @@ func TestReplacementSupersedesTheOldDocument(t *testing.T) {
 	resource(b, "DocumentReference")["relatesTo"] = []any{map[string]any{
 		"code": "replaces", "target": map[string]any{"reference": "DocumentReference/" + fixtureDocID},
 	}}
-	e.advance(time.Hour)
+	e.clk.Advance(time.Hour)
 	if status, body := e.provide(b); status != http.StatusOK {
 		t.Fatalf("replacement: %d %v", status, body)
 	}

@@ -9,12 +9,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
+	"github.com/relais-dev/relais/connectors/clock"
 	dmpcontract "github.com/relais-dev/relais/contracts/dmp"
 )
 
@@ -40,17 +40,15 @@ type env struct {
 	t    *testing.T
 	mock *Server
 	ts   *httptest.Server
-
-	mu  sync.Mutex
-	now time.Time
+	clk  *clock.Fake
 }
 
 // setup starts a mock with opts (Now is set by env) and checks, when the
 // test ends, that the mock never answered against its contract.
 func setup(t *testing.T, opts Options) *env {
 	t.Helper()
-	e := &env{t: t, now: time.Date(2025, 3, 12, 15, 10, 0, 0, time.UTC)}
-	opts.Now = e.clock
+	e := &env{t: t, clk: clock.NewFake(time.Date(2025, 3, 12, 15, 10, 0, 0, time.UTC))}
+	opts.Now = e.clk.Now
 	e.mock = New(opts)
 	e.ts = httptest.NewServer(e.mock)
 	t.Cleanup(func() {
@@ -60,18 +58,6 @@ func setup(t *testing.T, opts Options) *env {
 		}
 	})
 	return e
-}
-
-func (e *env) clock() time.Time {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.now
-}
-
-func (e *env) advance(d time.Duration) {
-	e.mu.Lock()
-	e.now = e.now.Add(d)
-	e.mu.Unlock()
 }
 
 // do sends a request with the default token (unless headers set

@@ -1,38 +1,18 @@
 package francetravail_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/relais-dev/relais/contracts/connectortest"
 	"github.com/relais-dev/relais/mocks/francetravail"
 )
 
-// lockedBuffer is a log destination the server's goroutines and the test
-// share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestLoggerIsWarnedOfAnswersThatBreakTheContract(t *testing.T) {
 	t.Parallel()
-	var logs lockedBuffer
+	var logs connectortest.LogBuffer
 	persons := francetravail.SandboxPersons()
 	persons[0].Civility = "Mlle" // not among the contract's M. and MME
 	f := setup(t, func(o *francetravail.Options) {
