@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 // scope is the only scope.
@@ -38,5 +40,5 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.opts.Now()
 	tok := s.tokens.Issue(id, now, now.Add(s.opts.TokenTTL))
-	writeJSON(w, http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(s.opts.TokenTTL / time.Second), Scope: scope})
+	platform.WriteJSON(w, http.StatusOK, tokenResponse{AccessToken: tok, TokenType: "Bearer", ExpiresIn: int64(s.opts.TokenTTL / time.Second), Scope: scope})
 }

@@ -60,8 +60,6 @@ type totals struct {
 	BillingRate   *float64 `json:"billing_rate"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) { platform.WriteJSON(w, status, v) }
-
 func optional(s string) *string {
 	if s == "" {
 		return nil
@@ -179,7 +177,7 @@ func (s *Server) createDeclaration(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 	s.declared.Add(1)
 	w.Header().Set("Location", "/v1/declarations/"+d.number)
-	writeJSON(w, http.StatusCreated, v)
+	platform.WriteJSON(w, http.StatusCreated, v)
 }
 
 // check applies the business rules, in order: establishment, calendar,
@@ -287,7 +285,7 @@ func (s *Server) listDeclarations(w http.ResponseWriter, r *http.Request) {
 		out.Declarations = append(out.Declarations, d.view())
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
+	platform.WriteJSON(w, http.StatusOK, out)
 }
 
 // getDeclaration serves GET /v1/declarations/{declaration_number}.
@@ -306,5 +304,5 @@ func (s *Server) getDeclaration(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	v := d.view()
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, v)
+	platform.WriteJSON(w, http.StatusOK, v)
 }

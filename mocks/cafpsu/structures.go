@@ -3,6 +3,8 @@ package cafpsu
 import (
 	"net/http"
 	"time"
+
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 type structureView struct {
@@ -59,5 +61,5 @@ func (s *Server) getStructure(w http.ResponseWriter, r *http.Request) {
 		v.Calendar = append(v.Calendar, e)
 	}
 	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, v)
+	platform.WriteJSON(w, http.StatusOK, v)
 }

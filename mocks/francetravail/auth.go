@@ -75,7 +75,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			granted = append(granted, sc)
 		}
 	}
-	writeJSON(w, http.StatusOK, tokenResponse{
+	platform.WriteJSON(w, http.StatusOK, tokenResponse{
 		Scope:       strings.Join(granted, " "),
 		ExpiresIn:   int64(s.opts.TokenTTL / time.Second),
 		TokenType:   "Bearer",

@@ -38,17 +38,15 @@ type oauthError struct {
 	Description string `json:"error_description"`
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) { platform.WriteJSON(w, status, v) }
-
 func writeBusiness(w http.ResponseWriter, status int, code, message string) {
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", "Bearer")
 	}
-	writeJSON(w, status, businessError{CodeErreur: code, CodeHTTP: status, Message: message})
+	platform.WriteJSON(w, status, businessError{CodeErreur: code, CodeHTTP: status, Message: message})
 }
 
 func writeOAuth(w http.ResponseWriter, status int, code, description string) {
-	writeJSON(w, status, oauthError{Error: code, Description: description})
+	platform.WriteJSON(w, status, oauthError{Error: code, Description: description})
 }
 
 // writeError is the mock's platform.ErrorWriter: OAuth2 bodies for the

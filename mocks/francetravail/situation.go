@@ -3,6 +3,8 @@ package francetravail
 import (
 	"net/http"
 	"time"
+
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 type registration struct {
@@ -52,7 +54,7 @@ func (s *Server) registration(w http.ResponseWriter, r *http.Request) {
 	}
 	today := s.opts.Now().UTC().Format(time.DateOnly)
 	registered := p.Registration.Start <= today && (p.Registration.End == nil || *p.Registration.End > today)
-	writeJSON(w, http.StatusOK, registration{
+	platform.WriteJSON(w, http.StatusOK, registration{
 		Number:     p.Number,
 		Registered: registered,
 		Identity: identity{
@@ -85,5 +87,5 @@ func (s *Server) payments(w http.ResponseWriter, r *http.Request) {
 			out.Payments = append(out.Payments, pm)
 		}
 	}
-	writeJSON(w, http.StatusOK, out)
+	platform.WriteJSON(w, http.StatusOK, out)
 }

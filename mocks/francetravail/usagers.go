@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+
+	"github.com/relais-dev/relais/mocks/platform"
 )
 
 // Search outcomes (codeRetour).
@@ -71,11 +73,11 @@ func (s *Server) searchByNumber(w http.ResponseWriter, r *http.Request) {
 func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, found []int) {
 	switch len(found) {
 	case 0:
-		writeJSON(w, http.StatusOK, searchResult{Code: codeNobody, Message: "Aucun approchant trouvé"})
+		platform.WriteJSON(w, http.StatusOK, searchResult{Code: codeNobody, Message: "Aucun approchant trouvé"})
 		return
 	case 1:
 	default:
-		writeJSON(w, http.StatusOK, searchResult{Code: codeSeveral, Message: "Plusieurs approchants trouvés"})
+		platform.WriteJSON(w, http.StatusOK, searchResult{Code: codeSeveral, Message: "Plusieurs approchants trouvés"})
 		return
 	}
 	clientID := clientOf(r)
@@ -95,7 +97,7 @@ func (s *Server) answerSearch(w http.ResponseWriter, r *http.Request, found []in
 	if s.persons[found[0]].Certified {
 		certified = "O"
 	}
-	writeJSON(w, http.StatusOK, searchResult{
+	platform.WriteJSON(w, http.StatusOK, searchResult{
 		Code:        codeFound,
 		Message:     "Approchant trouvé",
 		PersonToken: &jeton,

@@ -139,7 +139,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 	for _, v := range history {
 		if v.hash == hash && v.version == n {
 			s.counts.Replays++
-			writeJSON(w, http.StatusOK, v.receipt())
+			platform.WriteJSON(w, http.StatusOK, v.receipt())
 			return
 		}
 	}
@@ -159,7 +159,7 @@ func (s *Server) submit(w http.ResponseWriter, r *http.Request) {
 		s.perKey[k]++
 	}
 	w.Header().Set("Location", r.URL.Path)
-	writeJSON(w, http.StatusCreated, v.receipt())
+	platform.WriteJSON(w, http.StatusCreated, v.receipt())
 }
 
 // list serves GET /v1/establishments/{finess}/indicator-reports/{year}.
@@ -182,9 +182,5 @@ func (s *Server) list(w http.ResponseWriter, r *http.Request) {
 		problems.Write(w, http.StatusNotFound, "REPORT_NOT_FOUND", fmt.Sprintf("Aucun rapport d'indicateurs %d n'a été reçu pour cet établissement.", year))
 		return
 	}
-	writeJSON(w, http.StatusOK, out)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	platform.WriteJSON(w, status, v)
+	platform.WriteJSON(w, http.StatusOK, out)
 }
