@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -343,6 +344,35 @@ func TestIdempotency(t *testing.T) {
 	expect(t, f.do(t, newLetter("good", "key-00000001", letterBody)), http.StatusCreated)
 	if n := f.letters.count(); n != 1 {
 		t.Errorf("after Reset: handler ran %d times, want 1", n)
+	}
+}
+
+// TestIdempotencyKeepsNoServerError: a 5xx is not stored under its key, so
+// a retry with the same key runs the handler again (and a third request
+// replays the retry's answer).
+func TestIdempotencyKeepsNoServerError(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	f := setup(t, func(c *platform.Config) {
+		create := c.Operations["createLetter"]
+		c.Operations["createLetter"] = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if calls.Add(1) == 1 {
+				writeProblem(w, r, platform.Problem{Kind: "unavailable", Status: http.StatusServiceUnavailable, Detail: "Down for a moment."})
+				return
+			}
+			create.ServeHTTP(w, r)
+		})
+	})
+	expect(t, f.do(t, newLetter("good", "key-00000001", letterBody)), http.StatusServiceUnavailable)
+	retry := f.do(t, newLetter("good", "key-00000001", letterBody))
+	expect(t, retry, http.StatusCreated)
+	again := f.do(t, newLetter("good", "key-00000001", letterBody))
+	expect(t, again, http.StatusCreated)
+	if !bytes.Equal(retry.body, again.body) {
+		t.Errorf("third request: %s, want the retry's %s replayed", again.body, retry.body)
+	}
+	if n, d := calls.Load(), f.srv.Stats().Duplicates; n != 2 || d != 1 {
+		t.Errorf("handler ran %d times with %d replays, want 2 and 1", n, d)
 	}
 }
 

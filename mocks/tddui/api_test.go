@@ -366,6 +366,9 @@ func TestReplacement(t *testing.T) {
 	if current["status"] != "completed" {
 		t.Fatalf("replacing Task: %v %v", current["status"], issues(current))
 	}
+	if raw, _ := json.Marshal(current); !strings.Contains(string(raw), "replaces "+oldTask[len("/fhir/"):]) {
+		t.Errorf("the replacing Task does not name the Task it replaces (%s): %s", oldTask, raw)
+	}
 
 	for _, tc := range []struct {
 		name, bundle string
