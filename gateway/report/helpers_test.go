@@ -97,6 +97,8 @@ func mapsKeys(m map[string]int) func(func(string) bool) {
 // per idempotency key, as a platform deduplicating on it would.
 type recordingConnector struct {
 	name string
+	// reject refuses every delivery, as a platform refusing the report.
+	reject bool
 
 	mu       sync.Mutex
 	calls    int
@@ -120,6 +122,9 @@ func (c *recordingConnector) Status() connectors.Status { return connectors.Stat
 func (c *recordingConnector) Deliver(_ context.Context, d *connectors.Delivery) (connectors.Receipt, error) {
 	if d.Report == nil {
 		return connectors.Receipt{}, &connectors.Error{Class: connectors.Permanent, Op: "delivering: not a report"}
+	}
+	if c.reject {
+		return connectors.Receipt{}, &connectors.Error{Class: connectors.Permanent, Op: "delivering: report refused"}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -122,11 +122,3 @@ func DecodeSegment(data []byte, finess string, period mapping.Period) (*mapping.
 	}
 	return part, nil
 }
-
-func jsonMarshal(v any) ([]byte, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("encoding summary: %w", err)
-	}
-	return b, nil
-}

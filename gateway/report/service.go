@@ -3,6 +3,7 @@ package report
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -225,24 +226,27 @@ func (s *Service) readCSV(ctx context.Context, u Upload, w *segmentWriter) (Summ
 func (s *Service) readJSON(u Upload, w *segmentWriter) (Summary, error) {
 	r := u.Report
 	var sum Summary
+	// invalid holds, by collection, the rows with a problem; whole is a
+	// problem with the report itself (FINESS, period), which leaves no row
+	// to keep.
 	invalid := map[string]map[int]bool{}
+	whole := false
 	for _, fe := range r.Validate() {
 		sum.TotalProblems++
 		if len(sum.Problems) < s.cfg.Limits.MaxProblems {
 			sum.Problems = append(sum.Problems, Problem{Field: fe.Field, Code: fe.Code, Message: fe.Message})
 		}
-		if coll, idx, ok := itemOf(fe.Field); ok {
-			if invalid[coll] == nil {
-				invalid[coll] = map[int]bool{}
-			}
-			invalid[coll][idx] = true
-		} else if u.Partial {
-			// A problem with the report itself (FINESS, period) leaves no
-			// row to keep.
-			invalid["*"] = map[int]bool{}
+		coll, idx, ok := itemOf(fe.Field)
+		if !ok {
+			whole = true
+			continue
 		}
+		if invalid[coll] == nil {
+			invalid[coll] = map[int]bool{}
+		}
+		invalid[coll][idx] = true
 	}
-	if sum.TotalProblems > 0 && (!u.Partial || invalid["*"] != nil) {
+	if sum.TotalProblems > 0 && (!u.Partial || whole) {
 		return sum, nil
 	}
 	add := func(coll string, n int, row func(i int) activitycsv.Row) error {
@@ -256,23 +260,26 @@ func (s *Service) readJSON(u Upload, w *segmentWriter) (Summary, error) {
 		}
 		return nil
 	}
-	for _, step := range []error{
-		add("persons", len(r.Persons), func(i int) activitycsv.Row {
-			return activitycsv.Row{Kind: activitycsv.KindPersons, Person: &r.Persons[i]}
-		}),
-		add("stays", len(r.Stays), func(i int) activitycsv.Row {
-			return activitycsv.Row{Kind: activitycsv.KindStays, Stay: &r.Stays[i]}
-		}),
-		add("events", len(r.Events), func(i int) activitycsv.Row {
-			return activitycsv.Row{Kind: activitycsv.KindEvents, Event: &r.Events[i]}
-		}),
-		add("presence_absences", len(r.PresenceAbsences), func(i int) activitycsv.Row {
-			return activitycsv.Row{Kind: activitycsv.KindPresences, Presence: &r.PresenceAbsences[i]}
-		}),
-	} {
-		if step != nil {
-			return Summary{}, step
-		}
+	// One collection after the other, stopping at the first error.
+	if err := add("persons", len(r.Persons), func(i int) activitycsv.Row {
+		return activitycsv.Row{Kind: activitycsv.KindPersons, Person: &r.Persons[i]}
+	}); err != nil {
+		return Summary{}, err
+	}
+	if err := add("stays", len(r.Stays), func(i int) activitycsv.Row {
+		return activitycsv.Row{Kind: activitycsv.KindStays, Stay: &r.Stays[i]}
+	}); err != nil {
+		return Summary{}, err
+	}
+	if err := add("events", len(r.Events), func(i int) activitycsv.Row {
+		return activitycsv.Row{Kind: activitycsv.KindEvents, Event: &r.Events[i]}
+	}); err != nil {
+		return Summary{}, err
+	}
+	if err := add("presence_absences", len(r.PresenceAbsences), func(i int) activitycsv.Row {
+		return activitycsv.Row{Kind: activitycsv.KindPresences, Presence: &r.PresenceAbsences[i]}
+	}); err != nil {
+		return Summary{}, err
 	}
 	return sum, nil
 }
@@ -294,9 +301,9 @@ func itemOf(field string) (string, int, bool) {
 // newVersion builds what the store keeps of an accepted upload: the
 // indicators, the small outputs' bodies and one output per TDDUI chunk.
 func (s *Service) newVersion(u Upload, key string, w *segmentWriter, sum Summary) (store.NewReportVersion, error) {
-	summary, err := jsonMarshal(sum)
+	summary, err := json.Marshal(sum)
 	if err != nil {
-		return store.NewReportVersion{}, err
+		return store.NewReportVersion{}, fmt.Errorf("encoding summary: %w", err)
 	}
 	indType, indBody, indCSV, err := w.figures.Indicators()
 	if err != nil {

@@ -3,13 +3,14 @@ package report_test
 import (
 	"context"
 	"crypto/sha256"
+	"slices"
 	"strings"
 	"testing"
 
-	"github.com/relais-dev/relais/connectors"
 	"github.com/relais-dev/relais/gateway/report"
 	"github.com/relais-dev/relais/gateway/store"
 	"github.com/relais-dev/relais/gateway/store/storetest"
+	"github.com/relais-dev/relais/mapping"
 	"github.com/relais-dev/relais/mapping/activitycsv"
 )
 
@@ -132,7 +133,124 @@ func TestUploadCorrectAndReplay(t *testing.T) {
 			if n, err := f.store.PurgeReportSegments(ctx, rep.CreatedAt.AddDate(1, 0, 0)); err != nil || n != 0 {
 				t.Fatalf("orphan segments after a refused upload: %d (%v), want 0", n, err)
 			}
-			_ = connectors.ReportTDDUIBundle
 		})
+	}
+}
+
+// sampleReport reads the valid CSV sample as a canonical report.
+func sampleReport(t *testing.T) *mapping.ActivityReport {
+	t.Helper()
+	r := &mapping.ActivityReport{FINESS: finess, Period: year2024}
+	res, err := activitycsv.Read(context.Background(), activitycsv.Options{FINESS: finess, Period: year2024}, func(row activitycsv.Row) error {
+		switch {
+		case row.Person != nil:
+			r.Persons = append(r.Persons, *row.Person)
+		case row.Stay != nil:
+			r.Stays = append(r.Stays, *row.Stay)
+		case row.Event != nil:
+			r.Events = append(r.Events, *row.Event)
+		case row.Presence != nil:
+			r.PresenceAbsences = append(r.PresenceAbsences, *row.Presence)
+		}
+		return nil
+	}, sampleFiles(t, "valid", "comma")...)
+	if err != nil || res.Total != 0 {
+		t.Fatalf("reading the valid sample: %v (%d problems)", err, res.Total)
+	}
+	return r
+}
+
+// TestAcceptJSON checks JSON uploads: a valid report is kept whole, a row
+// with a problem refuses the upload unless it is partial (then that row
+// alone is left out), and a problem with the report itself refuses even a
+// partial one.
+func TestAcceptJSON(t *testing.T) {
+	t.Parallel()
+	base := sampleReport(t)
+	total := len(base.Persons) + len(base.Stays) + len(base.Events) + len(base.PresenceAbsences)
+	withDuplicate := func() *mapping.ActivityReport {
+		r := *base
+		r.Persons = append(slices.Clone(base.Persons), base.Persons[0])
+		return &r
+	}
+	badFINESS := func() *mapping.ActivityReport {
+		r := *base
+		r.FINESS = "750000011"
+		return &r
+	}
+	for _, tc := range []struct {
+		name     string
+		report   *mapping.ActivityReport
+		partial  bool
+		accepted bool
+		rows     int
+	}{
+		{"valid", base, false, true, total},
+		{"invalid row", withDuplicate(), false, false, 0},
+		{"invalid row, partial", withDuplicate(), true, true, total},
+		{"invalid report, partial", badFINESS(), true, false, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, "sqlite", 1000)
+			out, err := f.svc.Accept(context.Background(), report.Upload{
+				TenantID: f.tenant.ID, APIKeyID: "key_test", RequestHash: sha256.New().Sum([]byte(tc.name)),
+				FINESS: finess, Period: year2024, Partial: tc.partial, Report: tc.report,
+			})
+			if err != nil {
+				t.Fatalf("Accept: %v", err)
+			}
+			if out.Accepted != tc.accepted || out.Summary.Rows.Total() != tc.rows {
+				t.Fatalf("Accept = accepted %v with %d rows (%d problems), want accepted %v with %d rows",
+					out.Accepted, out.Summary.Rows.Total(), out.Summary.TotalProblems, tc.accepted, tc.rows)
+			}
+			if wantProblems := tc.report != base; (out.Summary.TotalProblems > 0) != wantProblems {
+				t.Fatalf("%d problems, want some: %v", out.Summary.TotalProblems, wantProblems)
+			}
+		})
+	}
+}
+
+// TestCalendar checks each item's status against what became of the
+// deliveries: the indicators, delivered, are accepted; the PSU
+// declaration of the same year, refused, is rejected with its reason; the
+// year's other declarations, never uploaded, are due.
+func TestCalendar(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f := setup(t, "sqlite", 1000)
+	f.psu.reject = true
+	f.startJob(t)
+	out, err := f.svc.Accept(ctx, upload(f, sampleFiles(t, "valid", "comma"), "", false))
+	if err != nil || !out.Accepted {
+		t.Fatalf("Accept = %+v, %v", out.Summary, err)
+	}
+	waitDelivered(t, f.store, f.tenant.ID, out.Version.ReportID, 1)
+
+	items, err := f.svc.Calendar(ctx, f.tenant.ID, finess, 2025)
+	if err != nil {
+		t.Fatalf("Calendar: %v", err)
+	}
+	want := map[string]string{
+		"forecast": report.StatusDue, "actual": report.StatusRejected, "update_june": report.StatusDue,
+		"update_september": report.StatusDue, "yearly": report.StatusAccepted,
+	}
+	if len(items) != len(want) {
+		t.Fatalf("Calendar lists %d items, want %d: %+v", len(items), len(want), items)
+	}
+	for _, it := range items {
+		if it.Status != want[it.Declaration] {
+			t.Errorf("%s: status %s, want %s", it.Declaration, it.Status, want[it.Declaration])
+		}
+		switch it.Status {
+		case report.StatusAccepted:
+			if it.Overdue || it.ReportID != out.Version.ReportID || it.Version != 1 {
+				t.Errorf("%s: overdue %v, version %d of %s; want version 1 of %s, not overdue", it.Declaration, it.Overdue, it.Version, it.ReportID, out.Version.ReportID)
+			}
+		case report.StatusRejected:
+			if len(it.Reasons) == 0 || it.Reasons[0].Destination != "cafpsu" || it.Reasons[0].Code == "" {
+				t.Errorf("%s: reasons %+v, want cafpsu's", it.Declaration, it.Reasons)
+			}
+		}
 	}
 }
