@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
-	"sync"
-	"time"
 	"unicode/utf8"
 
 	"github.com/relais-dev/relais/gateway/store"
@@ -58,29 +56,13 @@ func invalidAPIKey() *Error {
 		Detail: "This API key is unknown or revoked."}
 }
 
-// adminEntry is a cached admin key.
-type adminEntry struct {
-	key     store.AdminKey
-	expires time.Time
-}
-
-// adminAuthCache remembers authenticated admin keys for AuthCacheTTL, like
-// authCache does tenant keys. Its zero value is ready.
-type adminAuthCache struct {
-	mu      sync.Mutex
-	entries map[[32]byte]adminEntry
-}
-
 // lookupAdmin returns the live admin key whose secret is token; nil
 // without error when there is none.
 func (s *Server) lookupAdmin(ctx context.Context, token string) (*store.AdminKey, error) {
 	sum := sha256.Sum256([]byte(token))
 	now := s.deps.Now()
-	s.admins.mu.Lock()
-	e, ok := s.admins.entries[sum]
-	s.admins.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return &e.key, nil
+	if key, ok := s.admins.get(sum, now); ok {
+		return &key, nil
 	}
 	key, err := s.deps.Store.AuthenticateAdmin(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
@@ -88,12 +70,7 @@ func (s *Server) lookupAdmin(ctx context.Context, token string) (*store.AdminKey
 	} else if err != nil {
 		return nil, fmt.Errorf("authenticating admin key: %w", err)
 	}
-	s.admins.mu.Lock()
-	if s.admins.entries == nil || len(s.admins.entries) >= authCacheMax {
-		s.admins.entries = map[[32]byte]adminEntry{}
-	}
-	s.admins.entries[sum] = adminEntry{key: key, expires: now.Add(s.cfg.AuthCacheTTL)}
-	s.admins.mu.Unlock()
+	s.admins.put(sum, key, now.Add(s.cfg.AuthCacheTTL))
 	return &key, nil
 }
 
@@ -149,13 +126,7 @@ func (s *Server) adminOnly(h handlerFunc) handlerFunc {
 // forgetTenantKey drops a revoked key from this server's auth cache, so
 // the revocation takes effect here at once (elsewhere within the TTL).
 func (s *Server) forgetTenantKey(keyID string) {
-	s.auth.mu.Lock()
-	defer s.auth.mu.Unlock()
-	for sum, e := range s.auth.entries {
-		if e.key.ID == keyID {
-			delete(s.auth.entries, sum)
-		}
-	}
+	s.auth.forget(func(k store.APIKey) bool { return k.ID == keyID })
 }
 
 // ---- Validation ---------------------------------------------------------

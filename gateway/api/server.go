@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"regexp"
 	"runtime/debug"
@@ -77,7 +78,7 @@ type Deps struct {
 	// WorkersRunning reports whether the delivery workers run, for /readyz.
 	WorkersRunning func() bool
 	// Mandates serves /v1/mandates and /v1/journal/mandates; when nil
-	// those routes answer 500 and log why.
+	// those routes answer 503 mandates_not_configured.
 	Mandates *mandate.Service
 	// Profiles serves POST /v1/profiles:lookup and GET /v1/profiles/{id};
 	// when nil those routes answer 503 profiles_not_configured.
@@ -97,8 +98,8 @@ type Server struct {
 	logger  *slog.Logger
 	mux     *http.ServeMux
 	metrics *httpMetrics
-	auth    authCache
-	admins  adminAuthCache
+	auth    keyCache[store.APIKey]
+	admins  keyCache[store.AdminKey]
 	routes  []string
 	// unmatched answers requests no route matches: 404, or 405 when the
 	// path exists with another method.
@@ -119,7 +120,6 @@ func New(cfg Config, deps Deps) *Server {
 	s := &Server{
 		cfg: cfg.WithDefaults(), deps: deps, logger: deps.Logger, mux: http.NewServeMux(),
 		metrics: newHTTPMetrics(deps.Registry),
-		auth:    authCache{entries: map[[32]byte]authEntry{}},
 	}
 	s.handle("GET /healthz", s.healthz)
 	s.handle("GET /readyz", s.readyz)
@@ -242,16 +242,44 @@ func principal(ctx context.Context) store.APIKey {
 	return k
 }
 
-type authEntry struct {
-	key     store.APIKey
+// keyCache remembers authenticated keys (tenant or admin) for
+// AuthCacheTTL, by the SHA-256 of their secret, so that a busy client does
+// not cost a store read per request. Its zero value is ready.
+type keyCache[K any] struct {
+	mu      sync.Mutex
+	entries map[[32]byte]cachedKey[K]
+}
+
+type cachedKey[K any] struct {
+	key     K
 	expires time.Time
 }
 
-// authCache remembers authenticated keys briefly, so that a busy client does
-// not cost a store read per request.
-type authCache struct {
-	mu      sync.Mutex
-	entries map[[32]byte]authEntry
+func (c *keyCache[K]) get(sum [32]byte, now time.Time) (K, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.entries[sum]
+	if !ok || !now.Before(e.expires) {
+		var zero K
+		return zero, false
+	}
+	return e.key, true
+}
+
+func (c *keyCache[K]) put(sum [32]byte, key K, expires time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.entries == nil || len(c.entries) >= authCacheMax {
+		c.entries = map[[32]byte]cachedKey[K]{}
+	}
+	c.entries[sum] = cachedKey[K]{key: key, expires: expires}
+}
+
+// forget drops the keys drop selects.
+func (c *keyCache[K]) forget(drop func(K) bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	maps.DeleteFunc(c.entries, func(_ [32]byte, e cachedKey[K]) bool { return drop(e.key) })
 }
 
 const authCacheMax = 10000
@@ -274,11 +302,8 @@ func (s *Server) authenticated(h handlerFunc) handlerFunc {
 func (s *Server) lookupKey(ctx context.Context, token string) (store.APIKey, error) {
 	sum := sha256.Sum256([]byte(token))
 	now := s.deps.Now()
-	s.auth.mu.Lock()
-	e, ok := s.auth.entries[sum]
-	s.auth.mu.Unlock()
-	if ok && now.Before(e.expires) {
-		return e.key, nil
+	if key, ok := s.auth.get(sum, now); ok {
+		return key, nil
 	}
 	key, err := s.deps.Store.Authenticate(ctx, token)
 	if errors.Is(err, store.ErrNotFound) {
@@ -287,12 +312,7 @@ func (s *Server) lookupKey(ctx context.Context, token string) (store.APIKey, err
 	} else if err != nil {
 		return store.APIKey{}, fmt.Errorf("authenticating: %w", err)
 	}
-	s.auth.mu.Lock()
-	if len(s.auth.entries) >= authCacheMax {
-		clear(s.auth.entries)
-	}
-	s.auth.entries[sum] = authEntry{key: key, expires: now.Add(s.cfg.AuthCacheTTL)}
-	s.auth.mu.Unlock()
+	s.auth.put(sum, key, now.Add(s.cfg.AuthCacheTTL))
 	return key, nil
 }
 
