@@ -226,35 +226,14 @@ func (c Config) WithDefaults() Config {
 	if c.Queue.JournalSealInterval == 0 {
 		c.Queue.JournalSealInterval = 5 * time.Second
 	}
-	if c.Connectors.Coffrefort != nil {
-		cf := c.Connectors.Coffrefort.WithDefaults()
-		c.Connectors.Coffrefort = &cf
-	}
-	if c.Connectors.CAFPSU != nil {
-		cp := c.Connectors.CAFPSU.WithDefaults()
-		c.Connectors.CAFPSU = &cp
-	}
-	if c.Connectors.TDDUI != nil {
-		td := c.Connectors.TDDUI.WithDefaults()
-		c.Connectors.TDDUI = &td
-	}
-	if c.Connectors.Indicateurs != nil {
-		in := c.Connectors.Indicateurs.WithDefaults()
-		c.Connectors.Indicateurs = &in
-	}
-	if c.Reports != nil {
-		rc := c.Reports.WithDefaults()
-		c.Reports = &rc
-	}
+	c.Connectors.Coffrefort = withDefaults(c.Connectors.Coffrefort)
+	c.Connectors.CAFPSU = withDefaults(c.Connectors.CAFPSU)
+	c.Connectors.TDDUI = withDefaults(c.Connectors.TDDUI)
+	c.Connectors.Indicateurs = withDefaults(c.Connectors.Indicateurs)
+	c.Reports = withDefaults(c.Reports)
 	c.Profiles.Lookup = c.Profiles.Lookup.WithDefaults()
-	if c.Profiles.APIParticulier != nil {
-		ap := c.Profiles.APIParticulier.WithDefaults()
-		c.Profiles.APIParticulier = &ap
-	}
-	if c.Profiles.FranceTravail != nil {
-		ft := c.Profiles.FranceTravail.WithDefaults()
-		c.Profiles.FranceTravail = &ft
-	}
+	c.Profiles.APIParticulier = withDefaults(c.Profiles.APIParticulier)
+	c.Profiles.FranceTravail = withDefaults(c.Profiles.FranceTravail)
 	if c.Log.Level == "" {
 		c.Log.Level = "info"
 	}
@@ -312,24 +291,14 @@ func (c Config) Validate() error {
 	if err := c.Delivery.Validate(); err != nil {
 		return err
 	}
-	if c.Connectors.Coffrefort != nil {
-		if err := c.Connectors.Coffrefort.Validate(); err != nil {
-			return connectors.PrefixConfigError("connectors.coffrefort", err)
-		}
-	}
-	if c.Connectors.CAFPSU != nil {
-		if err := c.Connectors.CAFPSU.Validate(); err != nil {
-			return connectors.PrefixConfigError("connectors.cafpsu", err)
-		}
-	}
-	if c.Connectors.TDDUI != nil {
-		if err := c.Connectors.TDDUI.Validate(); err != nil {
-			return connectors.PrefixConfigError("connectors.tddui", err)
-		}
-	}
-	if c.Connectors.Indicateurs != nil {
-		if err := c.Connectors.Indicateurs.Validate(); err != nil {
-			return connectors.PrefixConfigError("connectors.indicateurs", err)
+	for _, err := range []error{
+		validateOptional("connectors.coffrefort", c.Connectors.Coffrefort),
+		validateOptional("connectors.cafpsu", c.Connectors.CAFPSU),
+		validateOptional("connectors.tddui", c.Connectors.TDDUI),
+		validateOptional("connectors.indicateurs", c.Connectors.Indicateurs),
+	} {
+		if err != nil {
+			return err
 		}
 	}
 	if c.Reports != nil {
@@ -347,17 +316,29 @@ func (c ProfilesConfig) validate() error {
 	if err := c.Lookup.Validate(); err != nil {
 		return fmt.Errorf("profiles.lookup.%w", err)
 	}
-	if c.APIParticulier != nil {
-		if err := c.APIParticulier.Validate(); err != nil {
-			return connectors.PrefixConfigError("profiles.apiparticulier", err)
-		}
+	if err := validateOptional("profiles.apiparticulier", c.APIParticulier); err != nil {
+		return err
 	}
-	if c.FranceTravail != nil {
-		if err := c.FranceTravail.Validate(); err != nil {
-			return connectors.PrefixConfigError("profiles.francetravail", err)
-		}
+	return validateOptional("profiles.francetravail", c.FranceTravail)
+}
+
+// withDefaults returns a copy of the optional part *p with its defaults,
+// or nil when the part is left out.
+func withDefaults[T interface{ WithDefaults() T }](p *T) *T {
+	if p == nil {
+		return nil
 	}
-	return nil
+	v := (*p).WithDefaults()
+	return &v
+}
+
+// validateOptional validates the optional part *p when it is there, its
+// faulty field named under prefix.
+func validateOptional[T interface{ Validate() error }](prefix string, p *T) error {
+	if p == nil {
+		return nil
+	}
+	return connectors.PrefixConfigError(prefix, (*p).Validate())
 }
 
 func (c IdentityConfig) validate(personKey connectors.Secret) error {

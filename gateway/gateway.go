@@ -126,12 +126,17 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	if err != nil {
 		return nil, err
 	}
+	built := false
+	defer func() {
+		if !built {
+			st.Close()
+		}
+	}()
 	g := &Gateway{cfg: cfg, logger: deps.Logger, now: deps.Now, reg: deps.Registry, store: st, conns: conns}
 
 	g.workers = river.NewWorkers()
 	reports, err := newReports(cfg, st, conns, mappings, deps)
 	if err != nil {
-		st.Close()
 		return nil, err
 	}
 	worker := delivery.NewWorker(st, conns, cfg.Delivery, delivery.NewMetrics(deps.Registry), deps.Logger, deps.Now)
@@ -161,14 +166,12 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	if cfg.Mandates.PersonKey != "" {
 		mandates, err = mandate.NewService(st, mandate.Config{PersonKey: []byte(cfg.Mandates.PersonKey.Reveal()), Now: deps.Now})
 		if err != nil {
-			st.Close()
 			return nil, fmt.Errorf("mandates: %w", err)
 		}
 	}
 	var profiles *profile.Service
 	if mandates != nil {
 		if profiles, err = newProfiles(cfg, st, mandates, mappings, cdeps, deps); err != nil {
-			st.Close()
 			return nil, err
 		}
 		profilePurgeJob, profilePurgeWorker := st.PeriodicPurgeJob(cfg.Profiles.Lookup.PurgeInterval, cfg.Profiles.Lookup.GoneFor)
@@ -183,7 +186,6 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	if len(cfg.Identity.Providers) > 0 {
 		signin, err := newSignIn(ctx, cfg, st, mandates, deps)
 		if err != nil {
-			st.Close()
 			return nil, err
 		}
 		mux := http.NewServeMux()
@@ -193,41 +195,42 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 		mux.Handle("/", g.api)
 		g.handler = mux
 	}
+	built = true
 	return g, nil
 }
 
 // NewConnectors builds the registry of the configured destinations.
 func NewConnectors(cfg ConnectorsConfig, deps connectors.Deps) (*connectors.Registry, error) {
 	reg := connectors.NewRegistry()
-	if cfg.Coffrefort != nil {
-		c, err := coffrefort.New("coffrefort", *cfg.Coffrefort, deps)
-		if err != nil {
-			return nil, fmt.Errorf("building connector coffrefort: %w", err)
-		}
-		reg.Register(c)
+	if err := register(reg, "coffrefort", cfg.Coffrefort, deps, coffrefort.New); err != nil {
+		return nil, err
 	}
-	if cfg.CAFPSU != nil {
-		c, err := cafpsu.New("cafpsu", *cfg.CAFPSU, deps)
-		if err != nil {
-			return nil, fmt.Errorf("building connector cafpsu: %w", err)
-		}
-		reg.Register(c)
+	if err := register(reg, "cafpsu", cfg.CAFPSU, deps, cafpsu.New); err != nil {
+		return nil, err
 	}
-	if cfg.TDDUI != nil {
-		c, err := tddui.New("tddui", *cfg.TDDUI, deps)
-		if err != nil {
-			return nil, fmt.Errorf("building connector tddui: %w", err)
-		}
-		reg.Register(c)
+	if err := register(reg, "tddui", cfg.TDDUI, deps, tddui.New); err != nil {
+		return nil, err
 	}
-	if cfg.Indicateurs != nil {
-		c, err := indicateurs.New("indicateurs", *cfg.Indicateurs, deps)
-		if err != nil {
-			return nil, fmt.Errorf("building connector indicateurs: %w", err)
-		}
-		reg.Register(c)
+	if err := register(reg, "indicateurs", cfg.Indicateurs, deps, indicateurs.New); err != nil {
+		return nil, err
 	}
 	return reg, nil
+}
+
+// register builds the connector name when it is configured (cfg not nil)
+// and registers it.
+func register[C any, T connectors.Connector](reg *connectors.Registry, name string, cfg *C, deps connectors.Deps,
+	build func(string, C, connectors.Deps) (T, error),
+) error {
+	if cfg == nil {
+		return nil
+	}
+	c, err := build(name, *cfg, deps)
+	if err != nil {
+		return fmt.Errorf("building connector %s: %w", name, err)
+	}
+	reg.Register(c)
+	return nil
 }
 
 // newReports builds the activity report service when reports are
