@@ -211,15 +211,11 @@ func mandateJournalEntry(e mandate.Event) JournalEntry {
 }
 
 func appendMandateEvents(ctx context.Context, tx txn, events []mandate.Event) error {
-	q := insertSQL("relais_journal", journalInsertColumns, " RETURNING seq")
 	for _, e := range events {
-		var seq int64
-		if err := tx.queryRow(ctx, q, journalRow(mandateJournalEntry(e))...).Scan(&seq); err != nil {
-			return fmt.Errorf("appending to journal: %w", err)
-		}
-		if _, err := tx.exec(ctx, `INSERT INTO relais_mandate_journal (seq, tenant_id, person_ref, mandate_id) VALUES ($1, $2, $3, $4)`,
-			seq, e.TenantID, e.PersonRef, e.MandateID); err != nil {
-			return fmt.Errorf("indexing journal entry: %w", err)
+		if err := appendIndexedJournal(ctx, tx, mandateJournalEntry(e),
+			`INSERT INTO relais_mandate_journal (seq, tenant_id, person_ref, mandate_id) VALUES ($1, $2, $3, $4)`,
+			e.TenantID, e.PersonRef, e.MandateID); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -258,16 +258,12 @@ func consentUseEntry(u profile.ConsentUse) JournalEntry {
 // AppendConsentUses implements profile.Store: each use journaled and
 // indexed, in one transaction.
 func (s *Store) AppendConsentUses(ctx context.Context, uses []profile.ConsentUse) error {
-	q := insertSQL("relais_journal", journalInsertColumns, " RETURNING seq")
 	return s.b.inTx(ctx, func(tx txn) error {
 		for _, u := range uses {
-			var seq int64
-			if err := tx.queryRow(ctx, q, journalRow(consentUseEntry(u))...).Scan(&seq); err != nil {
-				return fmt.Errorf("appending to journal: %w", err)
-			}
-			if _, err := tx.exec(ctx, `INSERT INTO relais_consent_journal (seq, tenant_id, person_ref, consent_id) VALUES ($1, $2, $3, $4)`,
-				seq, u.TenantID, u.PersonRef, u.ConsentID); err != nil {
-				return fmt.Errorf("indexing journal entry: %w", err)
+			if err := appendIndexedJournal(ctx, tx, consentUseEntry(u),
+				`INSERT INTO relais_consent_journal (seq, tenant_id, person_ref, consent_id) VALUES ($1, $2, $3, $4)`,
+				u.TenantID, u.PersonRef, u.ConsentID); err != nil {
+				return err
 			}
 		}
 		return nil

@@ -413,6 +413,23 @@ func appendJournal(ctx context.Context, tx txn, e JournalEntry) error {
 	return nil
 }
 
+// insertJournalReturningSeq appends one entry and returns its seq.
+var insertJournalReturningSeq = insertSQL("relais_journal", journalInsertColumns, " RETURNING seq")
+
+// appendIndexedJournal appends e and indexes it: insertIndex inserts into
+// an index table (relais_mandate_journal, relais_consent_journal) the
+// entry's seq, as $1, then args.
+func appendIndexedJournal(ctx context.Context, tx txn, e JournalEntry, insertIndex string, args ...any) error {
+	var seq int64
+	if err := tx.queryRow(ctx, insertJournalReturningSeq, journalRow(e)...).Scan(&seq); err != nil {
+		return fmt.Errorf("appending to journal: %w", err)
+	}
+	if _, err := tx.exec(ctx, insertIndex, append([]any{seq}, args...)...); err != nil {
+		return fmt.Errorf("indexing journal entry: %w", err)
+	}
+	return nil
+}
+
 // AppendJournal appends entries outside any other write.
 func (s *Store) AppendJournal(ctx context.Context, entries ...JournalEntry) error {
 	return s.b.inTx(ctx, func(tx txn) error {
