@@ -352,9 +352,6 @@ var (
 	monthPattern     = regexp.MustCompile(`^[0-9]{4}-(0[1-9]|1[0-2])$`)
 )
 
-// ValidID reports whether id has the shape of a prefill id.
-func ValidID(id string) bool { return profileIDPattern.MatchString(id) }
-
 func (s *Service) validate(req Request) ([]*plan, mapping.BenefitPeriod, error) {
 	var (
 		errs  requestErrors
