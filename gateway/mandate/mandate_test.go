@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -299,6 +300,21 @@ func TestRemoteSMS(t *testing.T) {
 	}
 	if _, err := f.svc.Confirm(ctx, f.a, m.ID, code); !errors.Is(err, mandate.ErrNotDraft) {
 		t.Fatalf("confirm twice: %v", err)
+	}
+	// Every attempt is journaled: a refusal that changes the mandate (a
+	// wrong code counts) and one that does not (already confirmed) alike.
+	evs, err := f.svc.Journal(ctx, f.a.TenantID, m.PersonRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var confirms []string
+	for _, e := range evs {
+		if e.MandateID == m.ID && e.Action == mandate.ActionConfirmMandat {
+			confirms = append(confirms, e.Outcome+":"+reason(e.Detail))
+		}
+	}
+	if want := []string{"refused:invalid_confirmation_code", "ok:", "refused:mandate_not_draft"}; !slices.Equal(confirms, want) {
+		t.Fatalf("confirmations journaled %v, want %v", confirms, want)
 	}
 	if _, err := f.svc.Authorize(ctx, m.ID, f.a, mandate.Argent, f.clock.Now()); err != nil {
 		t.Fatalf("use after confirmation: %v", err)

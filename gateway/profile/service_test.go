@@ -242,7 +242,9 @@ func TestConsentChecks(t *testing.T) {
 		name                  string
 		categories, platforms []string
 		advance               time.Duration
-		want                  string
+		// identity is the person asked for; nil: the consent's person.
+		identity func() mapping.Person
+		want     string
 	}{
 		{
 			name: "category missing", categories: []string{"identity", "employment"}, platforms: []string{"apiparticulier", "francetravail"},
@@ -265,13 +267,27 @@ func TestConsentChecks(t *testing.T) {
 			want: "apiparticulier:refused[quotient_familial:refused(consent_expired),revenu_solidarite_active:refused(consent_expired)] " +
 				"francetravail:refused[france_travail_statut:refused(consent_expired),france_travail_indemnites:refused(consent_expired)]",
 		},
+		{
+			name: "another person", categories: []string{"benefit", "employment"}, platforms: []string{"apiparticulier", "francetravail"},
+			identity: func() mapping.Person {
+				p := identity()
+				p.GivenNames = []string{"Albertine"}
+				return p
+			},
+			want: "apiparticulier:refused[quotient_familial:refused(identity_not_covered),revenu_solidarite_active:refused(identity_not_covered)] " +
+				"francetravail:refused[france_travail_statut:refused(identity_not_covered),france_travail_indemnites:refused(identity_not_covered)]",
+		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := setup(t)
 			cons := f.consent(t, f.a, tc.categories, tc.platforms, time.Hour)
 			f.clock.Advance(tc.advance)
-			p := f.lookup(t, f.a, profile.Request{Identity: identity(), ConsentID: cons.ID, Sources: both()})
+			asked := identity()
+			if tc.identity != nil {
+				asked = tc.identity()
+			}
+			p := f.lookup(t, f.a, profile.Request{Identity: asked, ConsentID: cons.ID, Sources: both()})
 			if got := statuses(p); got != tc.want {
 				t.Fatalf("statuses\n got %s\nwant %s", got, tc.want)
 			}

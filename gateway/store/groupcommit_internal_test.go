@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"sync"
 	"testing"
+	"testing/synctest"
 )
 
 // txBackend runs inTx without a database: what fn returns is the
@@ -87,4 +89,35 @@ func TestGroupCommitSubmitAndClose(t *testing.T) {
 	if err := g.submit(ctx, "b"); !errors.Is(err, ErrClosed) {
 		t.Fatalf("submit after close: %v", err)
 	}
+}
+
+// TestGroupCommitBatches: items that arrive while a transaction runs share
+// the next one, up to commitBatchMax items each.
+func TestGroupCommitBatches(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var sizes []int
+		g := newGroupCommit(txBackend{}, func(int) int { return 1 }, func(_ context.Context, _ txn, items []int) ([]error, error) {
+			if len(sizes) == 0 {
+				<-release // the first transaction holds the writer
+			}
+			sizes = append(sizes, len(items))
+			return make([]error, len(items)), nil
+		})
+		defer g.close()
+		ctx := context.Background()
+		var wg sync.WaitGroup
+		wg.Go(func() { _ = g.submit(ctx, 0) })
+		synctest.Wait() // the first item is in its transaction
+		for i := range commitBatchMax + 2 {
+			wg.Go(func() { _ = g.submit(ctx, i+1) })
+		}
+		synctest.Wait() // every other item waits for the writer
+		close(release)
+		wg.Wait()
+		if want := []int{1, commitBatchMax, 2}; !slices.Equal(sizes, want) {
+			t.Fatalf("transactions of %v items, want %v", sizes, want)
+		}
+	})
 }
