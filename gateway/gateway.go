@@ -30,7 +30,6 @@ import (
 	"github.com/relais-dev/relais/gateway/report"
 	"github.com/relais-dev/relais/gateway/store"
 	"github.com/relais-dev/relais/gateway/vault"
-	"github.com/relais-dev/relais/mapping"
 	"github.com/relais-dev/relais/mapping/engine"
 	"github.com/relais-dev/relais/mapping/specs"
 )
@@ -102,7 +101,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Gateway, error) {
 	}
 	// The embedded specs are compiled at start: a spec with a problem
 	// stops the gateway. Activity reports run the TDDUI one.
-	mappings, err := LoadMappings()
+	mappings, err := specs.Compile("")
 	if err != nil {
 		return nil, err
 	}
@@ -253,20 +252,6 @@ func newReports(cfg Config, st *store.Store, conns *connectors.Registry, mapping
 		return nil, fmt.Errorf("reports: %w", err)
 	}
 	return svc, nil
-}
-
-// LoadMappings compiles every embedded mapping spec against the canonical
-// schemas. A spec with a problem stops the gateway from starting.
-func LoadMappings() (*engine.Catalog, error) {
-	schemas, err := mapping.CompileSchemas()
-	if err != nil {
-		return nil, fmt.Errorf("compiling the canonical schemas: %w", err)
-	}
-	cat, err := engine.LoadCatalog(specs.FS, engine.Options{Schemas: schemas.Get})
-	if err != nil {
-		return nil, fmt.Errorf("loading mapping specs: %w", err)
-	}
-	return cat, nil
 }
 
 // Store returns the gateway's store.

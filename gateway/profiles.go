@@ -22,7 +22,7 @@ const (
 // NewPullers builds the configured sources of profile lookups, beside the
 // destinations NewConnectors builds. deps.Reserver, when set, shares their
 // rate limits across processes. cat, when not nil, is the gateway's
-// compiled catalog of mapping specs (LoadMappings), which the sources then
+// compiled catalog of mapping specs (specs.Compile), which the sources then
 // share instead of compiling their own.
 func NewPullers(cfg ProfilesConfig, deps connectors.Deps, cat *engine.Catalog) ([]connectors.Puller, error) {
 	var out []connectors.Puller

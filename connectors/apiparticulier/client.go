@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"log/slog"
 	"slices"
 	"sync"
@@ -66,7 +65,7 @@ func New(name string, cfg Config, deps connectors.Deps, opts ...Option) (*Client
 		return nil, err
 	}
 	if o.catalog == nil {
-		if o.catalog, err = CompileCatalog(); err != nil {
+		if o.catalog, err = specs.Compile("apiparticulier"); err != nil {
 			return nil, fmt.Errorf("compiling the mapping specs of %s: %w", name, err)
 		}
 	}
@@ -124,24 +123,6 @@ func newStacks(name string, cfg Config, deps connectors.Deps) (*connectors.Stack
 type plans struct {
 	identity *engine.Plan
 	answers  map[string]*engine.Plan
-}
-
-// CompileCatalog compiles the mapping specs of mapping/specs/apiparticulier
-// against the canonical schemas, for WithCatalog.
-func CompileCatalog() (*engine.Catalog, error) {
-	schemas, err := mapping.CompileSchemas()
-	if err != nil {
-		return nil, fmt.Errorf("compiling the canonical schemas: %w", err)
-	}
-	sub, err := fs.Sub(specs.FS, "apiparticulier")
-	if err != nil {
-		return nil, fmt.Errorf("opening the specs: %w", err)
-	}
-	cat, err := engine.LoadCatalog(sub, engine.Options{Schemas: schemas.Get})
-	if err != nil {
-		return nil, fmt.Errorf("compiling the specs: %w", err)
-	}
-	return cat, nil
 }
 
 // plansOf picks the connector's plans from cat.

@@ -17,6 +17,7 @@ import (
 	"github.com/relais-dev/relais/contracts/connectortest"
 	"github.com/relais-dev/relais/mapping"
 	"github.com/relais-dev/relais/mapping/engine"
+	"github.com/relais-dev/relais/mapping/specs"
 	mockapi "github.com/relais-dev/relais/mocks/apiparticulier"
 	"github.com/relais-dev/relais/mocks/platform"
 )
@@ -92,7 +93,7 @@ func (b *bundle) newClient(t testing.TB, tune func(*apiparticulier.Config), deps
 }
 
 // compiledCatalog is the specs, compiled once for every test.
-var compiledCatalog = sync.OnceValues(apiparticulier.CompileCatalog)
+var compiledCatalog = sync.OnceValues(func() (*engine.Catalog, error) { return specs.Compile("apiparticulier") })
 
 func catalog(t testing.TB) *engine.Catalog {
 	t.Helper()

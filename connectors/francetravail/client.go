@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -82,7 +81,7 @@ func New(name string, cfg Config, deps connectors.Deps, opts ...Option) (*Client
 	cat := o.catalog
 	if cat == nil {
 		var err error
-		if cat, err = CompileCatalog(); err != nil {
+		if cat, err = specs.Compile("francetravail"); err != nil {
 			return nil, fmt.Errorf("building %s: %w", name, err)
 		}
 	}
@@ -103,24 +102,6 @@ func New(name string, cfg Config, deps connectors.Deps, opts ...Option) (*Client
 		now:   deps.Now,
 		log:   deps.Logger.With("source", name),
 	}, nil
-}
-
-// CompileCatalog compiles the mapping specs of mapping/specs/francetravail
-// against the canonical schemas, for WithCatalog.
-func CompileCatalog() (*engine.Catalog, error) {
-	schemas, err := mapping.CompileSchemas()
-	if err != nil {
-		return nil, fmt.Errorf("compiling the canonical schemas: %w", err)
-	}
-	sub, err := fs.Sub(specs.FS, "francetravail")
-	if err != nil {
-		return nil, fmt.Errorf("opening the specs: %w", err)
-	}
-	cat, err := engine.LoadCatalog(sub, engine.Options{Schemas: schemas.Get})
-	if err != nil {
-		return nil, fmt.Errorf("compiling the specs: %w", err)
-	}
-	return cat, nil
 }
 
 // plansOf picks the plan of each operation from cat.

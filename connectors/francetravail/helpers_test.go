@@ -15,13 +15,15 @@ import (
 	"github.com/relais-dev/relais/connectors/francetravail"
 	"github.com/relais-dev/relais/contracts/connectortest"
 	"github.com/relais-dev/relais/mapping"
+	"github.com/relais-dev/relais/mapping/engine"
+	"github.com/relais-dev/relais/mapping/specs"
 	mockft "github.com/relais-dev/relais/mocks/francetravail"
 	"github.com/relais-dev/relais/mocks/platform"
 )
 
 // testCatalog compiles the specs once for every test of the package; a
 // catalog is safe for concurrent use.
-var testCatalog = sync.OnceValues(francetravail.CompileCatalog)
+var testCatalog = sync.OnceValues(func() (*engine.Catalog, error) { return specs.Compile("francetravail") })
 
 // catalog returns the shared compiled specs.
 func catalog(t testing.TB) francetravail.Option {
