@@ -68,15 +68,6 @@ func mandatesOff() *Error {
 		Detail: "This gateway runs without mandates: its operator enables them by setting mandates.person_key.", Err: errMandatesOff}
 }
 
-func (s *Server) withMandates(h handlerFunc) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		if s.deps.Mandates == nil {
-			return mandatesOff()
-		}
-		return h(w, r)
-	}
-}
-
 func caller(r *http.Request) mandate.Caller {
 	k := principal(r.Context())
 	return mandate.Caller{TenantID: k.TenantID, APIKeyID: k.ID}

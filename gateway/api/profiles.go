@@ -21,15 +21,6 @@ func profilesOff() *Error {
 		Detail: "This gateway runs without profile lookups: its operator enables them by setting mandates.person_key.", Err: errProfilesOff}
 }
 
-func (s *Server) withProfiles(h handlerFunc) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		if s.deps.Profiles == nil {
-			return profilesOff()
-		}
-		return h(w, r)
-	}
-}
-
 // noQuery refuses any query string on the profile routes: the identity
 // goes in the body, and nothing else is taken from the URL, so that no
 // identity ever lands in an access log.

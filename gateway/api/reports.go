@@ -23,18 +23,16 @@ import (
 	"github.com/relais-dev/relais/mapping/activitycsv"
 )
 
-func reportsOff() *Error {
-	return &Error{Status: http.StatusServiceUnavailable, Code: "reports_not_configured", Title: "Activity reports are not configured",
-		Detail: "This gateway has no activity report service (reports in the configuration)."}
-}
+// CodeReportsNotConfigured is the problem code of the report routes on a
+// gateway without activity reports.
+const CodeReportsNotConfigured = "reports_not_configured"
 
-func (s *Server) withReports(h handlerFunc) handlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		if s.deps.Reports == nil {
-			return reportsOff()
-		}
-		return h(w, r)
-	}
+// errReportsOff is the logged cause of reportsOff.
+var errReportsOff = errors.New("activity reports are not configured (no reports section, api.Deps.Reports is nil)")
+
+func reportsOff() *Error {
+	return &Error{Status: http.StatusServiceUnavailable, Code: CodeReportsNotConfigured, Title: "Activity reports are not configured",
+		Detail: "This gateway has no activity report service (reports in the configuration).", Err: errReportsOff}
 }
 
 // establishmentOf reads ?establishment= and checks that the caller's

@@ -136,21 +136,26 @@ func New(cfg Config, deps Deps) *Server {
 	s.handle("POST /v1/admin/tenants/{tenant}/keys", s.adminOnly(s.createTenantKey))
 	s.handle("GET /v1/admin/tenants/{tenant}/keys", s.adminOnly(s.listTenantKeys))
 	s.handle("DELETE /v1/admin/tenants/{tenant}/keys/{id}", s.adminOnly(s.revokeTenantKey))
-	s.handle("POST /v1/mandates", s.authenticated(s.withMandates(s.createMandate)))
-	s.handle("GET /v1/mandates", s.authenticated(s.withMandates(s.listMandates)))
-	s.handle("GET /v1/mandates/{id}", s.authenticated(s.withMandates(s.getMandate)))
-	s.handle("DELETE /v1/mandates/{id}", s.authenticated(s.withMandates(s.revokeMandate)))
-	s.handle("POST /v1/mandates/{id}/confirm", s.authenticated(s.withMandates(s.confirmMandate)))
-	s.handle("POST /v1/mandates/{id}/renew", s.authenticated(s.withMandates(s.renewMandate)))
-	s.handle("POST /v1/mandates/{id}/transfer", s.authenticated(s.withMandates(s.transferMandate)))
-	s.handle("GET /v1/journal/mandates", s.authenticated(s.withMandates(s.mandateJournal)))
-	s.handle("POST /v1/profiles:lookup", s.authenticated(s.withProfiles(s.lookupProfile)))
-	s.handle("GET /v1/profiles/{id}", s.authenticated(s.withProfiles(s.getProfile)))
-	s.handle("POST /v1/reports", s.authenticated(s.withReports(s.createReport)))
-	s.handle("GET /v1/reports", s.authenticated(s.withReports(s.listReports)))
-	s.handle("GET /v1/reports/calendar", s.authenticated(s.withReports(s.reportCalendar)))
-	s.handle("GET /v1/reports/{id}", s.authenticated(s.withReports(s.getReport)))
-	s.handle("GET /v1/reports/{id}/indicators.csv", s.authenticated(s.withReports(s.reportIndicatorsCSV)))
+	// Routes of an optional service answer 503 with its own code when the
+	// gateway runs without it.
+	mandated := requires(s.deps.Mandates != nil, mandatesOff)
+	profiled := requires(s.deps.Profiles != nil, profilesOff)
+	reported := requires(s.deps.Reports != nil, reportsOff)
+	s.handle("POST /v1/mandates", s.authenticated(mandated(s.createMandate)))
+	s.handle("GET /v1/mandates", s.authenticated(mandated(s.listMandates)))
+	s.handle("GET /v1/mandates/{id}", s.authenticated(mandated(s.getMandate)))
+	s.handle("DELETE /v1/mandates/{id}", s.authenticated(mandated(s.revokeMandate)))
+	s.handle("POST /v1/mandates/{id}/confirm", s.authenticated(mandated(s.confirmMandate)))
+	s.handle("POST /v1/mandates/{id}/renew", s.authenticated(mandated(s.renewMandate)))
+	s.handle("POST /v1/mandates/{id}/transfer", s.authenticated(mandated(s.transferMandate)))
+	s.handle("GET /v1/journal/mandates", s.authenticated(mandated(s.mandateJournal)))
+	s.handle("POST /v1/profiles:lookup", s.authenticated(profiled(s.lookupProfile)))
+	s.handle("GET /v1/profiles/{id}", s.authenticated(profiled(s.getProfile)))
+	s.handle("POST /v1/reports", s.authenticated(reported(s.createReport)))
+	s.handle("GET /v1/reports", s.authenticated(reported(s.listReports)))
+	s.handle("GET /v1/reports/calendar", s.authenticated(reported(s.reportCalendar)))
+	s.handle("GET /v1/reports/{id}", s.authenticated(reported(s.getReport)))
+	s.handle("GET /v1/reports/{id}/indicators.csv", s.authenticated(reported(s.reportIndicatorsCSV)))
 	s.unmatched = s.instrument("unmatched", s.errorHandler(s.noRoute))
 	return s
 }
@@ -218,6 +223,18 @@ func (s *Server) errorHandler(h handlerFunc) http.Handler {
 type requestIDKey struct{}
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._:-]{8,128}$`)
+
+// requires wraps the handlers of an optional service: when it is not
+// configured (present is fixed when the server is built) they answer off
+// without running.
+func requires(present bool, off func() *Error) func(handlerFunc) handlerFunc {
+	return func(h handlerFunc) handlerFunc {
+		if present {
+			return h
+		}
+		return func(http.ResponseWriter, *http.Request) error { return off() }
+	}
+}
 
 func incomingRequestID(r *http.Request) string {
 	if id := r.Header.Get("X-Request-Id"); requestIDPattern.MatchString(id) {
